@@ -21,7 +21,7 @@ $(VENV)/.synced: pyproject.toml uv.lock | $(UV)
 setup: $(VENV)/.synced
 
 demo: setup
-	$(VENV)/bin/python scripts/demo.py
+	$(VENV)/bin/python -m trastpay_demo
 
 lint: setup
 	$(VENV)/bin/ruff check .

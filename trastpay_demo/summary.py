@@ -1,0 +1,70 @@
+"""What the demo prints from the warehouse: counts, turnover by rail, commission by tier, truth check."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from trastpay.streams import STREAMS
+from trastpay_sandbox.verify import StreamComparison, compare_stream, duckdb_rows
+
+
+def format_minor(amount_minor: int, currency: str = "UZS") -> str:
+    """Exact major-unit text with thousands separators (exponent 2 for every currency served)."""
+    sign = "-" if amount_minor < 0 else ""
+    major, minor = divmod(abs(int(amount_minor)), 100)
+    return f"{sign}{major:,}.{minor:02d} {currency}"
+
+
+def table_counts(connection: Any, schema: str) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for stream in STREAMS:
+        row = connection.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
+            [schema, stream.name],
+        ).fetchone()
+        if row and row[0]:
+            counted = connection.execute(f'SELECT count(*) FROM "{schema}"."{stream.name}"').fetchone()  # noqa: S608
+            counts[stream.name] = int(counted[0]) if counted else 0
+        else:
+            counts[stream.name] = 0
+    return counts
+
+
+def turnover_by_rail(connection: Any, schema: str) -> list[tuple[str, str, int, int]]:
+    """(rail, currency, number of posted operations, absolute turnover in minor units)."""
+    rows = connection.execute(
+        f"""SELECT rail, currency, count(*), sum(abs(amount_minor))::HUGEINT
+            FROM "{schema}".card_transactions WHERE status = 'posted'
+            GROUP BY rail, currency ORDER BY rail, currency"""  # noqa: S608
+    ).fetchall()
+    return [(str(r[0]), str(r[1]), int(r[2]), int(r[3] or 0)) for r in rows]
+
+
+def commission_by_tier(connection: Any, schema: str) -> list[tuple[str, int, int, int]]:
+    """(tier, completed transfers, amount sent, commission) in minor units."""
+    rows = connection.execute(
+        f"""SELECT commission_tier, count(*), sum(amount_minor)::HUGEINT, sum(commission_minor)::HUGEINT
+            FROM "{schema}".transfers WHERE status = 'completed'
+            GROUP BY commission_tier ORDER BY commission_tier"""  # noqa: S608
+    ).fetchall()
+    return [(str(r[0]), int(r[1]), int(r[2] or 0), int(r[3] or 0)) for r in rows]
+
+
+def compare_with_truth(
+    connection: Any, schema: str, truth_for: Callable[[str], Iterable[Mapping[str, Any]]]
+) -> list[StreamComparison]:
+    """Compare every stream's table with the sandbox truth (``truth_for(stream) -> records``)."""
+    results = []
+    for stream in STREAMS:
+        loaded = duckdb_rows(connection, stream.name, schema)
+        results.append(
+            compare_stream(
+                stream.name,
+                truth_for(stream.name),
+                loaded,
+                primary_key=stream.primary_key,
+                cursor_field=stream.cursor_field,
+            )
+        )
+    return results
