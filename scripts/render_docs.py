@@ -41,7 +41,9 @@ def settings_table() -> str:
         shown = "—" if default is None else f"`{default}`"
         secret = "yes" if prop.get("airbyte_secret") or prop.get("secret") else ""
         description = " ".join(str(prop.get("description", "")).split())
-        lines.append(f"| `{name}` | {'yes' if name in required else ''} | {shown} | {secret} | {description} |")
+        lines.append(
+            f"| `{name}` | {'yes' if name in required else ''} | {shown} | {secret} | {description} |"
+        )
     return "\n".join(lines)
 
 
@@ -50,9 +52,9 @@ BLOCKS = {"streams": streams_table, "settings": settings_table}
 
 def render(text: str) -> str:
     for name, build in BLOCKS.items():
-        pattern = re.compile(rf"(<!-- BEGIN {name} -->\n).*?(\n<!-- END {name} -->)", re.S)
+        pattern = re.compile(rf"(<!-- BEGIN {name} -->\n)(?:.*?\n)?(<!-- END {name} -->)", re.S)
         if pattern.search(text):
-            text = pattern.sub(lambda m, b=build: m.group(1) + b() + m.group(2), text)
+            text = pattern.sub(lambda m, b=build: m.group(1) + b() + "\n" + m.group(2), text)
     return text
 
 
