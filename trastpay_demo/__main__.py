@@ -23,9 +23,7 @@ CLIENT_ID = "trastpay-connectors"
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m trastpay_demo", description=__doc__)
-    parser.add_argument(
-        "--warehouse", type=Path, default=Path("warehouse/trastpay.duckdb"), help="DuckDB file"
-    )
+    parser.add_argument("--warehouse", type=Path, default=Path("warehouse/demo.duckdb"), help="DuckDB file")
     parser.add_argument("--customers", type=int, default=3, help="customers seeded in the sandbox")
     parser.add_argument("--seed", type=int, default=42, help="sandbox seed")
     parser.add_argument("--start-date", default="2026-01-01", help="connector start_date")
@@ -38,9 +36,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    import duckdb
-
-    from trastpay_demo.pyairbyte_sync import RotatingConfig, sync
+    from trastpay_demo.pyairbyte_sync import RotatingConfig, open_warehouse, sync
     from trastpay_sandbox.testing import SandboxServer
 
     if args.warehouse.exists():
@@ -71,11 +67,8 @@ def main(argv: list[str] | None = None) -> int:
             f"\nRead {first} + {second} records in {elapsed:.1f} s; refresh token rotated {config.rotations}x"
         )
 
-        connection = duckdb.connect(str(args.warehouse), read_only=True)
-        try:
-            return report(connection, lambda stream: server.truth(stream, phone))
-        finally:
-            connection.close()
+        connection = open_warehouse(args.warehouse)
+        return report(connection, lambda stream: server.truth(stream, phone))
 
 
 def report(connection: Any, truth_for: Callable[[str], Iterable[Mapping[str, Any]]]) -> int:

@@ -91,3 +91,16 @@ def _refreshing_callback(config: RotatingConfig) -> Any:
         config.on_change(new_config)
 
     return callback
+
+
+def open_warehouse(db_path: Path, *, schema_name: str = "trastpay") -> Any:
+    """A DuckDB connection to the cache PyAirbyte wrote, sharing PyAirbyte's own engine.
+
+    DuckDB refuses a second connection to the same file with another configuration from the same
+    process, so the summary queries go through the cache's engine instead of ``duckdb.connect``.
+    """
+    prepare_offline_environment()
+    from airbyte.caches import DuckDBCache
+
+    cache = DuckDBCache(db_path=str(db_path), schema_name=schema_name, cache_dir=db_path.parent / ".cache")
+    return cache.get_sql_engine().raw_connection().driver_connection

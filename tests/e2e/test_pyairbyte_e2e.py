@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from trastpay_demo.pyairbyte_sync import RotatingConfig, sync
+from trastpay_demo.pyairbyte_sync import RotatingConfig, open_warehouse, sync
 from trastpay_demo.summary import compare_with_truth
 from trastpay_sandbox.testing import SandboxServer
 
@@ -30,7 +30,6 @@ def sandbox() -> SandboxServer:
 def test_given_full_then_incremental_pyairbyte_syncs_when_compared_then_duckdb_equals_truth(
     sandbox: SandboxServer, tmp_path: Path
 ) -> None:
-    duckdb = pytest.importorskip("duckdb")
     phone = sandbox.customers()[0]["phone"]
     tokens = sandbox.login(phone, device_id=DEVICE_ID, client_id=CLIENT_ID)
     config = RotatingConfig(
@@ -53,11 +52,8 @@ def test_given_full_then_incremental_pyairbyte_syncs_when_compared_then_duckdb_e
     assert second > 0, "the incremental sync re-reads the settlement window and the new days"
     assert config.rotations >= 2, "each run rotates the refresh token and hands it back to PyAirbyte"
     assert (tmp_path / "config.json").stat().st_mode & 0o777 == 0o600
-    connection = duckdb.connect(str(warehouse), read_only=True)
-    try:
-        comparisons = compare_with_truth(connection, "trastpay", lambda stream: sandbox.truth(stream, phone))
-    finally:
-        connection.close()
+    connection = open_warehouse(warehouse)
+    comparisons = compare_with_truth(connection, "trastpay", lambda stream: sandbox.truth(stream, phone))
     failures = [c.describe() for c in comparisons if not c.ok]
     assert not failures, "\n".join(failures)
     assert all(
