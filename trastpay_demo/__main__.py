@@ -6,6 +6,7 @@ import argparse
 import sys
 import time
 from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ from trastpay_demo.summary import (
     commission_by_tier,
     compare_with_truth,
     format_minor,
+    start_instant,
     table_counts,
     turnover_by_rail,
 )
@@ -26,7 +28,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--warehouse", type=Path, default=Path("warehouse/demo.duckdb"), help="DuckDB file")
     parser.add_argument("--customers", type=int, default=3, help="customers seeded in the sandbox")
     parser.add_argument("--seed", type=int, default=42, help="sandbox seed")
-    parser.add_argument("--start-date", default="2026-01-01", help="connector start_date")
+    parser.add_argument(
+        "--start-date", default="2025-09-01", help="connector start_date (default: all sandbox history)"
+    )
     parser.add_argument("--advance", default="P2D", help="sandbox clock advance between the two syncs")
     args = parser.parse_args(argv)
     if args.customers < 1:
@@ -68,10 +72,10 @@ def main(argv: list[str] | None = None) -> int:
         )
 
         connection = open_warehouse(args.warehouse)
-        return report(connection, lambda stream: server.truth(stream, phone))
+        return report(connection, lambda stream: server.truth(stream, phone), start_instant(args.start_date))
 
 
-def report(connection: Any, truth_for: Callable[[str], Iterable[Mapping[str, Any]]]) -> int:
+def report(connection: Any, truth_for: Callable[[str], Iterable[Mapping[str, Any]]], since: datetime) -> int:
     schema = "trastpay"
     print(f"\n{'stream':<24}{'rows':>10}")
     for name, count in table_counts(connection, schema).items():
@@ -85,7 +89,7 @@ def report(connection: Any, truth_for: Callable[[str], Iterable[Mapping[str, Any
             f"  {tier:<32}{count:>5}  sent {format_minor(amount):>22}"
             f"  commission {format_minor(commission):>18}"
         )
-    comparisons = compare_with_truth(connection, schema, truth_for)
+    comparisons = compare_with_truth(connection, schema, truth_for, since=since)
     failures = [c for c in comparisons if not c.ok]
     print("\nWarehouse vs sandbox truth (dedup on primary key, every field, *_minor sums to the tiyin)")
     for comparison in comparisons:

@@ -103,4 +103,18 @@ def open_warehouse(db_path: Path, *, schema_name: str = "trastpay") -> Any:
     from airbyte.caches import DuckDBCache
 
     cache = DuckDBCache(db_path=str(db_path), schema_name=schema_name, cache_dir=db_path.parent / ".cache")
-    return cache.get_sql_engine().raw_connection().driver_connection
+    return _PooledConnection(cache.get_sql_engine().raw_connection())
+
+
+class _PooledConnection:
+    """Keeps SQLAlchemy's pooled connection alive while its DuckDB connection is in use."""
+
+    def __init__(self, pooled: Any) -> None:
+        self._pooled = pooled
+        self._duckdb = pooled.driver_connection
+
+    def execute(self, sql: str, parameters: Sequence[Any] | None = None) -> Any:
+        return self._duckdb.execute(sql, parameters) if parameters is not None else self._duckdb.execute(sql)
+
+    def close(self) -> None:
+        self._pooled.close()

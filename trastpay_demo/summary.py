@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from trastpay.streams import STREAMS
 from trastpay_sandbox.verify import StreamComparison, compare_stream, duckdb_rows
+
+TASHKENT = timezone(timedelta(hours=5))
 
 
 def format_minor(amount_minor: int, currency: str = "UZS") -> str:
@@ -14,6 +17,12 @@ def format_minor(amount_minor: int, currency: str = "UZS") -> str:
     sign = "-" if amount_minor < 0 else ""
     major, minor = divmod(abs(int(amount_minor)), 100)
     return f"{sign}{major:,}.{minor:02d} {currency}"
+
+
+def start_instant(start_date: str) -> datetime:
+    """The instant a connector's start_date means: a bare date is midnight in Tashkent."""
+    parsed = datetime.fromisoformat(start_date)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=TASHKENT)
 
 
 def table_counts(connection: Any, schema: str) -> dict[str, int]:
@@ -52,9 +61,16 @@ def commission_by_tier(connection: Any, schema: str) -> list[tuple[str, int, int
 
 
 def compare_with_truth(
-    connection: Any, schema: str, truth_for: Callable[[str], Iterable[Mapping[str, Any]]]
+    connection: Any,
+    schema: str,
+    truth_for: Callable[[str], Iterable[Mapping[str, Any]]],
+    *,
+    since: datetime | None = None,
 ) -> list[StreamComparison]:
-    """Compare every stream's table with the sandbox truth (``truth_for(stream) -> records``)."""
+    """Compare every stream's table with the sandbox truth (``truth_for(stream) -> records``).
+
+    ``since`` is the connector's start_date: truth records with an earlier cursor are not expected.
+    """
     results = []
     for stream in STREAMS:
         loaded = duckdb_rows(connection, stream.name, schema)
@@ -65,6 +81,7 @@ def compare_with_truth(
                 loaded,
                 primary_key=stream.primary_key,
                 cursor_field=stream.cursor_field,
+                since=since,
             )
         )
     return results

@@ -12,13 +12,14 @@ from pathlib import Path
 import pytest
 
 from trastpay_demo.pyairbyte_sync import RotatingConfig, open_warehouse, sync
-from trastpay_demo.summary import compare_with_truth
+from trastpay_demo.summary import compare_with_truth, start_instant
 from trastpay_sandbox.testing import SandboxServer
 
 pytestmark = pytest.mark.e2e
 
 DEVICE_ID = "e2e-device"
 CLIENT_ID = "trastpay-connectors"
+START_DATE = "2026-05-01"
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +39,7 @@ def test_given_full_then_incremental_pyairbyte_syncs_when_compared_then_duckdb_e
             "client_id": CLIENT_ID,
             "device_id": DEVICE_ID,
             "refresh_token": tokens["refresh_token"],
-            "start_date": "2026-05-01",
+            "start_date": START_DATE,
         },
         persist_to=tmp_path / "config.json",
     )
@@ -53,7 +54,9 @@ def test_given_full_then_incremental_pyairbyte_syncs_when_compared_then_duckdb_e
     assert config.rotations >= 2, "each run rotates the refresh token and hands it back to PyAirbyte"
     assert (tmp_path / "config.json").stat().st_mode & 0o777 == 0o600
     connection = open_warehouse(warehouse)
-    comparisons = compare_with_truth(connection, "trastpay", lambda stream: sandbox.truth(stream, phone))
+    comparisons = compare_with_truth(
+        connection, "trastpay", lambda stream: sandbox.truth(stream, phone), since=start_instant(START_DATE)
+    )
     failures = [c.describe() for c in comparisons if not c.ok]
     assert not failures, "\n".join(failures)
     assert all(

@@ -79,3 +79,19 @@ def test_given_one_tiyin_off_when_compared_then_sum_mismatch() -> None:
 def test_given_composite_key_when_deduplicated_then_keys_joined() -> None:
     rows = [{"loan_id": "L1", "instalment_number": 1}, {"loan_id": "L1", "instalment_number": 2}]
     assert set(deduplicate(rows, ["loan_id", "instalment_number"], None)) == {"L1:1", "L1:2"}
+
+
+def test_given_naive_wall_clock_timestamp_when_compared_then_matches_local_time_of_truth() -> None:
+    truth = [{"id": "t1", "occurred_at": "2026-03-01T10:00:00+05:00"}]
+    loaded = [{"id": "t1", "occurred_at": datetime(2026, 3, 1, 10, 0)}]
+    assert compare_stream("s", truth, loaded, primary_key=["id"]).ok
+    shifted = [{"id": "t1", "occurred_at": datetime(2026, 3, 1, 5, 0)}]
+    assert not compare_stream("s", truth, shifted, primary_key=["id"]).ok
+
+
+def test_given_start_date_when_compared_then_older_truth_records_not_expected() -> None:
+    since = datetime(2026, 3, 1, 5, 30, tzinfo=UTC)  # between t1 (05:00Z) and t2 (06:00Z)
+    result = compare_stream(
+        "s", TRUTH, [TRUTH[1]], primary_key=["id"], cursor_field="occurred_at", since=since
+    )
+    assert result.ok, result.describe()
