@@ -1,0 +1,156 @@
+"""Every record leaving the core is masked, PII-processed and checked for keys, cursor and money types."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from trastpay_core_builders import VALID_PAN, at, card, card_transaction, config, transfer
+
+from trastpay.errors import PayloadError
+from trastpay.records import RecordProcessor
+from trastpay.streams import get_stream
+
+HASH_KEY = "pii-hash-key-0123456789"
+
+
+def _process(stream: str, record: Any, partition: str | None = None, **cfg: Any) -> dict[str, Any]:
+    return RecordProcessor(get_stream(stream), config(**cfg)).process(record, partition)
+
+
+def test_given_full_pan_in_pan_field_when_processing_then_masked() -> None:
+    record = _process("transfers", transfer(1, at(), receiver_pan_masked=VALID_PAN))
+    assert record["receiver_pan_masked"] == "860030******6312"
+
+
+def test_given_pan_in_free_text_when_processing_then_scrubbed_everywhere() -> None:
+    record = _process(
+        "card_transactions",
+        card_transaction(1, at(), description=f"P2P to {VALID_PAN}", merchant_name=f"shop {VALID_PAN}"),
+    )
+    assert VALID_PAN not in str(record)
+    assert record["description"] == "P2P to 860030******6312"
+
+
+def test_given_pan_in_unknown_added_field_when_processing_then_field_kept_and_masked() -> None:
+    record = _process("transfers", transfer(1, at(), note=f"card {VALID_PAN}", new_flag=True))
+    assert record["note"] == "card 860030******6312"
+    assert record["new_flag"] is True
+
+
+def test_given_pan_nested_in_event_data_when_processing_then_masked() -> None:
+    event = {
+        "id": "evt_1",
+        "occurred_at": at(),
+        "type": "transfer.created",
+        "data": {"pan": VALID_PAN, "x": [VALID_PAN]},
+    }
+    record = _process("events", event)
+    assert VALID_PAN not in str(record)
+
+
+def test_given_identifier_with_digit_run_when_processing_then_primary_key_is_never_altered() -> None:
+    record = _process("transfers", transfer(1, at(), id=f"trf_{VALID_PAN}"))
+    assert record["id"] == f"trf_{VALID_PAN}"
+
+
+@pytest.mark.parametrize("mode", ["keep", "hash", "drop"])
+def test_given_pii_mode_when_processing_then_names_follow_the_mode(mode: str) -> None:
+    cfg: dict[str, Any] = {"pii_mode": mode}
+    if mode == "hash":
+        cfg["pii_hash_key"] = HASH_KEY
+    record = _process("cards", card("crd_A1", holder_phone="+998901234567"), **cfg)
+    if mode == "keep":
+        assert record["holder_name"] == "Aziz Rakhimov"
+        assert record["holder_phone"] == "+998901234567"
+    elif mode == "drop":
+        assert record["holder_name"] is None
+        assert record["holder_phone"] is None
+    else:
+        assert record["holder_name"].startswith("hmac:")
+        assert record["holder_phone"].startswith("hmac:")
+    assert record["card_token"] == "crd_A1"
+
+
+def test_given_hash_mode_when_processing_then_receiver_and_counterparty_names_hashed() -> None:
+    processor = RecordProcessor(get_stream("transfers"), config(pii_mode="hash", pii_hash_key=HASH_KEY))
+    record = processor.process(transfer(1, at()))
+    assert record["receiver_name"].startswith("hmac:")
+    tx = RecordProcessor(get_stream("card_transactions"), config(pii_mode="hash", pii_hash_key=HASH_KEY))
+    assert tx.process(card_transaction(1, at(), counterparty_name="Ali"))["counterparty_name"].startswith(
+        "hmac:"
+    )
+
+
+@pytest.mark.parametrize("value", [1.5, "15200000", True])
+def test_given_money_field_changed_type_when_processing_then_payload_error_without_value(
+    value: object,
+) -> None:
+    with pytest.raises(PayloadError, match="amount_minor' changed type") as caught:
+        _process("transfers", transfer(1, at(), amount_minor=value))
+    assert "15200000" not in str(caught.value)
+
+
+def test_given_unknown_money_field_as_float_when_processing_then_rejected() -> None:
+    with pytest.raises(PayloadError, match="fee_minor"):
+        _process("transfers", transfer(1, at(), fee_minor=0.5))
+
+
+def test_given_null_money_field_when_processing_then_allowed() -> None:
+    assert (
+        _process("card_transactions", card_transaction(1, at(), commission_minor=None))["commission_minor"]
+        is None
+    )
+
+
+@pytest.mark.parametrize("missing", ["id", "updated_at"])
+def test_given_record_without_key_or_cursor_when_processing_then_error_names_stream_and_field(
+    missing: str,
+) -> None:
+    record = transfer(1, at())
+    del record[missing]
+    with pytest.raises(PayloadError) as caught:
+        _process("transfers", record)
+    assert "'transfers'" in str(caught.value)
+    assert f"'{missing}'" in str(caught.value)
+
+
+def test_given_non_object_item_when_processing_then_payload_error() -> None:
+    with pytest.raises(PayloadError, match="not a JSON object"):
+        _process("transfers", ["trf_1"])
+
+
+def test_given_cursor_not_a_string_when_processing_then_changed_type() -> None:
+    record = transfer(1, at())
+    record["updated_at"] = 1700000000
+    with pytest.raises(PayloadError, match="updated_at"):
+        _process("transfers", record)
+
+
+def test_given_partitioned_record_without_parent_field_when_processing_then_partition_key_filled() -> None:
+    item = {"instalment_number": 1, "updated_at": at(), "principal_minor": 100}
+    record = _process("microloan_schedules", item, partition="loan_7")
+    assert record["loan_id"] == "loan_7"
+
+
+def test_given_pan_free_page_when_processing_then_pan_fields_are_still_enforced() -> None:
+    processor = RecordProcessor(get_stream("transfers"), config())
+    record = processor.process(transfer(1, at(), sender_pan_masked="86003012345"), pan_free=True)
+    assert record["sender_pan_masked"] == "860030*2345"
+
+
+@pytest.mark.parametrize(
+    ("raw", "might"),
+    [
+        (b'{"items":[{"id":"tx_20358000000","amount_minor":-16290000}]}', False),
+        (b'{"d":"card 8600301234566312"}', True),
+        (b'{"d":"card 8600 3012 3456 6312"}', True),
+        (b'{"d":"card \\u0038600301234566312"}', True),
+    ],
+)
+def test_given_raw_page_when_prechecked_then_only_pages_that_could_hold_a_pan_are_flagged(
+    raw: bytes, might: bool
+) -> None:
+    from trastpay.masking import might_hold_pan
+
+    assert might_hold_pan(raw) is might

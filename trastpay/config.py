@@ -1,0 +1,169 @@
+"""The connector configuration: one JSON Schema, one typed, immutable config.
+
+:data:`CONFIG_SCHEMA` renders Airbyte's ``connectionSpecification`` and Singer's
+``config_jsonschema``; :func:`parse_config` validates raw settings against it plus the checks a
+schema cannot express (start date not in the future, hash key for ``pii_mode=hash``) and raises
+:class:`~trastpay.errors.ConfigError` naming the field. Error messages never repeat a value, so a
+misplaced secret cannot leak through them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal, cast
+from urllib.parse import urlsplit
+
+import jsonschema  # type: ignore[import-untyped]
+
+from trastpay.cursors import TASHKENT, parse_instant
+from trastpay.errors import ConfigError
+
+PiiMode = Literal["keep", "hash", "drop"]
+
+CONFIG_SCHEMA: dict[str, Any] = json.loads(
+    (Path(__file__).parent / "config_schema.json").read_text(encoding="utf-8")
+)
+SECRET_FIELDS: frozenset[str] = frozenset(
+    name for name, prop in CONFIG_SCHEMA["properties"].items() if prop.get("airbyte_secret")
+)
+_VALIDATOR = jsonschema.Draft7Validator(CONFIG_SCHEMA)
+
+
+@dataclass(frozen=True, slots=True)
+class TrastpayConfig:
+    """Validated settings. Secrets are left out of ``repr``."""
+
+    base_url: str
+    client_id: str
+    device_id: str
+    refresh_token: str = field(repr=False)
+    start_date: datetime
+    lookback_days: int = 0
+    settlement_lag_days: int = 7
+    page_size: int = 1000
+    requests_per_second: float | None = None
+    max_concurrency: int = 4
+    timeout_seconds: float = 30.0
+    max_retries: int = 5
+    card_tokens: tuple[str, ...] | None = None
+    pii_mode: PiiMode = "keep"
+    pii_hash_key: str | None = field(default=None, repr=False)
+    consent_id: str | None = None
+    token_store_path: str | None = None
+
+    def with_refresh_token(self, refresh_token: str) -> TrastpayConfig:
+        """A copy holding a rotated refresh token."""
+        return dataclasses.replace(self, refresh_token=refresh_token)
+
+
+_FORMAT_HINTS = {
+    "base_url": "must be an http or https URL without query string, e.g. http://127.0.0.1:8765/api/v1/trastpay",
+    "start_date": "must be an RFC 3339 date or date-time with offset, e.g. 2026-01-01 or "
+    "2026-01-01T00:00:00+05:00",
+    "card_tokens": "every entry must be a card token like crd_7Hq2LmX9",
+}
+
+
+def _field_of(error: jsonschema.ValidationError, raw: Mapping[str, Any]) -> str:
+    if error.path:
+        return str(error.path[0])
+    if error.validator == "required":
+        for name in error.validator_value:
+            if name not in raw:
+                return str(name)
+    return "config"
+
+
+def _describe(error: jsonschema.ValidationError, name: str) -> str:
+    """A message for one schema violation that never quotes the offending value."""
+    validator, expected = error.validator, error.validator_value
+    prop = CONFIG_SCHEMA["properties"].get(name, {})
+    if validator == "required":
+        return f"is required ({prop.get('description', 'see the connector spec')})"
+    if validator == "type":
+        if name == "card_tokens" and len(error.path) > 1:
+            return "every entry must be a card token string like crd_7Hq2LmX9"
+        return f"must be of type {expected}"
+    if validator in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
+        high = prop.get("maximum")
+        if "exclusiveMinimum" in prop:
+            return f"must be greater than {prop['exclusiveMinimum']} and at most {high}"
+        return f"must be between {prop.get('minimum')} and {high}"
+    if validator == "minLength":
+        return "must not be empty" if expected == 1 else f"must be at least {expected} characters long"
+    if validator == "enum":
+        return "must be one of " + ", ".join(str(v) for v in expected)
+    if validator == "uniqueItems":
+        return "must not list the same card token twice"
+    if validator == "pattern":
+        return _FORMAT_HINTS.get(name, "has the wrong format")
+    return f"is invalid ({validator})"
+
+
+def _check_base_url(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError("base_url", "must be an http or https URL with a host")
+    if parts.query or parts.fragment:
+        raise ConfigError("base_url", "must not contain a query string or fragment")
+    try:
+        parts.port  # noqa: B018 - raises ValueError for a port out of range
+    except ValueError:
+        raise ConfigError("base_url", "has an invalid port") from None
+    return url.rstrip("/")
+
+
+def _check_start_date(text: str, now: datetime) -> datetime:
+    try:
+        start = parse_instant(text)
+    except ValueError:
+        raise ConfigError("start_date", "is not a valid RFC 3339 date or date-time") from None
+    if start > now:
+        raise ConfigError("start_date", "is in the future")
+    return start
+
+
+def parse_config(raw: Mapping[str, Any], *, now: datetime | None = None) -> TrastpayConfig:
+    """Validate ``raw`` and return the typed config, or raise ``ConfigError`` naming the field."""
+    if not isinstance(raw, Mapping):
+        raise ConfigError("config", "must be a JSON object")
+    errors = sorted(_VALIDATOR.iter_errors(dict(raw)), key=lambda e: (len(e.path), list(e.path)))
+    if errors:
+        first = errors[0]
+        name = _field_of(first, raw)
+        raise ConfigError(name, _describe(first, name))
+    current = now or datetime.now(TASHKENT)
+    pii_mode = cast(PiiMode, raw.get("pii_mode", "keep"))
+    pii_hash_key = raw.get("pii_hash_key")
+    if pii_mode == "hash" and not pii_hash_key:
+        raise ConfigError("pii_hash_key", "is required when pii_mode is 'hash'")
+    if not str(raw["device_id"]).strip():
+        raise ConfigError("device_id", "must not be blank")
+    if not str(raw["client_id"]).strip():
+        raise ConfigError("client_id", "must not be blank")
+    card_tokens = raw.get("card_tokens")
+    rps = raw.get("requests_per_second")
+    return TrastpayConfig(
+        base_url=_check_base_url(str(raw["base_url"])),
+        client_id=str(raw["client_id"]),
+        device_id=str(raw["device_id"]),
+        refresh_token=str(raw["refresh_token"]),
+        start_date=_check_start_date(str(raw["start_date"]), current),
+        lookback_days=int(raw.get("lookback_days", 0)),
+        settlement_lag_days=int(raw.get("settlement_lag_days", 7)),
+        page_size=int(raw.get("page_size", 1000)),
+        requests_per_second=float(rps) if rps is not None else None,
+        max_concurrency=int(raw.get("max_concurrency", 4)),
+        timeout_seconds=float(raw.get("timeout_seconds", 30)),
+        max_retries=int(raw.get("max_retries", 5)),
+        card_tokens=tuple(card_tokens) if card_tokens else None,
+        pii_mode=pii_mode,
+        pii_hash_key=str(pii_hash_key) if pii_hash_key else None,
+        consent_id=raw.get("consent_id"),
+        token_store_path=raw.get("token_store_path"),
+    )

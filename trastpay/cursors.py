@@ -1,0 +1,105 @@
+"""Cursor rules shared by every incremental stream.
+
+Cursor values are compared as instants (timezone-aware datetimes), never as strings, because the
+API may answer with any RFC 3339 offset. A checkpoint keeps the record's own string so the saved
+state round-trips exactly what the API sent.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from trastpay.config import TrastpayConfig
+    from trastpay.streams import StreamDef
+
+TASHKENT = timezone(timedelta(hours=5), "Asia/Tashkent")
+
+
+def parse_instant(value: str) -> datetime:
+    """Parse an RFC 3339 date-time (or a bare date, meaning 00:00 in Tashkent) to an aware datetime.
+
+    Raises ``ValueError`` for anything else, including a date-time without an offset.
+    """
+    if not isinstance(value, str):
+        raise ValueError("a timestamp must be a string")
+    text = value.strip()
+    if len(text) == 10:
+        day = date.fromisoformat(text)
+        return datetime(day.year, day.month, day.day, tzinfo=TASHKENT)
+    if len(text) < 19 or text[10] not in "Tt ":
+        raise ValueError(f"not an RFC 3339 date-time: {value!r}")
+    parsed = datetime.fromisoformat(text.upper() if text[-1] == "z" else text)
+    if parsed.tzinfo is None:
+        raise ValueError(f"date-time without an offset: {value!r}")
+    return parsed
+
+
+def format_instant(moment: datetime) -> str:
+    """RFC 3339 with the Tashkent offset and second precision, the API's own format."""
+    return moment.astimezone(TASHKENT).replace(microsecond=0).isoformat()
+
+
+def read_start(config: TrastpayConfig, stream: StreamDef, cursor: datetime | None) -> datetime:
+    """Where a read begins: ``max(start_date, cursor - lookback_days - settlement lag)``.
+
+    The settlement lag only applies to streams whose records keep changing after their cursor
+    value (``stream.settles``); re-reading that window at-least-once is what makes holds that post
+    or reverse later reach the destination.
+    """
+    if cursor is None:
+        return config.start_date
+    days = config.lookback_days + (config.settlement_lag_days if stream.settles else 0)
+    return max(config.start_date, cursor - timedelta(days=days))
+
+
+class CursorTracker:
+    """Remembers the greatest cursor seen so far, as the record's own string.
+
+    Starts at the incoming (saved) cursor so a checkpoint never moves backwards, even while a
+    lookback window re-reads older records. Values in the same format and offset as the current
+    maximum (the API's usual case) compare as strings, which is exact for fixed-width RFC 3339;
+    anything else is compared as an instant. :meth:`checkpoint` validates the winner.
+    """
+
+    __slots__ = ("_best", "_instant")
+
+    def __init__(self, initial: str | None) -> None:
+        self._best: str | None = initial
+        self._instant: datetime | None = parse_instant(initial) if initial is not None else None
+
+    def observe(self, value: str) -> None:
+        """Take ``value`` if it is later than everything seen; raises ``ValueError`` if unparsable."""
+        best = self._best
+        if (
+            best is not None
+            and len(value) == len(best)
+            and value[19:] == best[19:]
+            and value[10:11] == best[10:11]
+        ):
+            if value > best:
+                self._best = value
+                self._instant = None
+            return
+        instant = parse_instant(value)
+        current = self.instant
+        if current is None or instant > current:
+            self._best = value
+            self._instant = instant
+
+    @property
+    def value(self) -> str | None:
+        return self._best
+
+    @property
+    def instant(self) -> datetime | None:
+        """The maximum as an aware datetime; raises ``ValueError`` if it is not a timestamp."""
+        if self._instant is None and self._best is not None:
+            self._instant = parse_instant(self._best)
+        return self._instant
+
+    def checkpoint(self) -> str | None:
+        """The cursor to save, validated as an RFC 3339 timestamp (``ValueError`` otherwise)."""
+        self.instant  # noqa: B018 - parses and caches; raises for a malformed maximum
+        return self._best

@@ -1,0 +1,235 @@
+"""What the adapters drive: check, partitions and reads of every stream, with checkpoints.
+
+A read yields records in cursor order and, after each page, a :class:`Checkpoint` holding the
+cursor to save for that partition. The checkpoint is ``max(incoming cursor, greatest cursor
+yielded)``: it never moves backwards (a lookback window re-reads older records without lowering
+it) and never passes a record that has not been yielded yet (it is emitted after its page).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from trastpay.client import TrastpayClient
+from trastpay.config import TrastpayConfig
+from trastpay.cursors import TASHKENT, CursorTracker, format_instant, read_start
+from trastpay.errors import ConfigError, PayloadError, StateError
+from trastpay.records import RecordProcessor
+from trastpay.streams import StreamDef, get_stream
+
+Clock = Callable[[], datetime]
+
+
+@dataclass(frozen=True, slots=True)
+class Partition:
+    """One slice of a stream: ``key`` is the parent id (card token, loan id...) or ``None``."""
+
+    key: str | None
+    values: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Checkpoint:
+    """The cursor to save for the partition just read (``None``: nothing to save yet)."""
+
+    cursor: str | None
+
+
+def _wall_clock() -> datetime:
+    return datetime.now(TASHKENT)
+
+
+class TrastpaySession:
+    """One authenticated connection to the API, shared by every stream and partition of a sync."""
+
+    def __init__(
+        self,
+        config: TrastpayConfig,
+        on_rotate: Callable[[str], None],
+        clock: Clock | None = None,
+        *,
+        client: TrastpayClient | None = None,
+        lock_factory: Callable[[], AbstractContextManager[object]] | None = None,
+        reload: Callable[[], str | None] | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.config = config
+        self._now = clock or _wall_clock
+        self.client = client or TrastpayClient(
+            config, on_rotate=on_rotate, lock_factory=lock_factory, reload=reload, sleep=sleep
+        )
+        self._processors: dict[str, RecordProcessor] = {}
+
+    def __enter__(self) -> TrastpaySession:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.client.close()
+
+    def now(self) -> datetime:
+        """The later of the local clock and the API's own ``Date``, after making sure we are logged in.
+
+        Taking the server's time into account keeps a client whose clock lags (or a sandbox whose
+        clock was advanced) from treating fresh cursors as "in the future".
+        """
+        self.client.ensure_login()
+        local = self._now()
+        server = self.client.server_time
+        return server if server is not None and server > local else local
+
+    def check(self) -> None:
+        """Refresh the login and read ``/cards`` once; raises a typed error a user can act on."""
+        self.client.ensure_login()
+        self.client.get_json("/cards", scope="cards:read")
+
+    def processor(self, stream: StreamDef) -> RecordProcessor:
+        found = self._processors.get(stream.name)
+        if found is None:
+            found = self._processors[stream.name] = RecordProcessor(stream, self.config)
+        return found
+
+    def partitions(self, stream: StreamDef) -> Iterator[Partition]:
+        """Every partition of ``stream``, read from its parent through the same client."""
+        if not stream.partitioned:
+            yield Partition(None, {})
+            return
+        if stream.parent is None or stream.parent_key is None:
+            raise ValueError(f"stream '{stream.name}' has no parent")
+        parent = get_stream(stream.parent)
+        field_name = stream.partition_field or stream.parent_key
+        keys = list(dict.fromkeys(self._parent_ids(parent, stream.parent_key)))
+        allow = self.config.card_tokens if parent.name == "cards" else None
+        if allow:
+            missing = [token for token in allow if token not in keys]
+            if missing:
+                raise ConfigError(
+                    "card_tokens",
+                    f"{', '.join(missing)} {'is' if len(missing) == 1 else 'are'} not linked to this "
+                    "Trastpay profile; remove it or read the cards stream for valid tokens",
+                )
+            keys = [key for key in keys if key in allow]
+        for key in keys:
+            yield Partition(key, {field_name: key})
+
+    def _parent_ids(self, parent: StreamDef, parent_key: str) -> Iterator[str]:
+        for items, _ in self._pages(parent, parent.path, None):
+            for item in items:
+                value = item.get(parent_key) if isinstance(item, dict) else None
+                if not isinstance(value, str) or not value:
+                    raise PayloadError(
+                        f"Stream '{parent.name}': a record has no '{parent_key}' (needed for partitions)."
+                    )
+                yield value
+
+    def read(
+        self, stream: StreamDef, partition: Partition, cursor: str | None
+    ) -> Iterator[dict[str, Any] | Checkpoint]:
+        """Records of one partition in cursor order, each page followed by a :class:`Checkpoint`."""
+        if stream.partitioned and partition.key is None:
+            raise ValueError(f"stream '{stream.name}' is partitioned: read it per partition")
+        processor = self.processor(stream)
+        path = stream.path.replace("{parent_id}", partition.key or "")
+        if not stream.incremental:
+            allow = self.config.card_tokens if stream.name == "cards" else None
+            for items, pan_free in self._pages(stream, path, None):
+                for item in items:
+                    record = processor.process(item, partition.key, pan_free=pan_free)
+                    if allow is None or record.get("card_token") in allow:
+                        yield record
+            yield Checkpoint(None)
+            return
+        try:
+            tracker = CursorTracker(cursor)
+        except ValueError:
+            raise StateError(
+                f"State of stream '{stream.name}' (partition {partition.key}): "
+                "cursor is not an RFC 3339 timestamp"
+            ) from None
+        now = self.now()
+        if tracker.instant is not None and tracker.instant > now:
+            yield Checkpoint(cursor)
+            return
+        start = read_start(self.config, stream, tracker.instant)
+        pages = (
+            self._statement_pages(stream, partition, start, now)
+            if stream.request_style == "statement"
+            else self._pages(stream, path, start)
+        )
+        cursor_field = stream.cursor_field
+        if cursor_field is None:
+            raise ValueError(f"stream '{stream.name}' has no cursor field")
+        process = processor.process
+        observe = tracker.observe
+        key = partition.key
+        for items, pan_free in pages:
+            try:
+                for item in items:
+                    record = process(item, key, pan_free=pan_free)
+                    observe(record[cursor_field])
+                    yield record
+                checkpoint = tracker.checkpoint()
+            except ValueError:
+                raise PayloadError(
+                    f"Stream '{stream.name}': field '{cursor_field}' is not an RFC 3339 timestamp."
+                ) from None
+            yield Checkpoint(checkpoint)
+
+    def _pages(
+        self, stream: StreamDef, path: str, since: datetime | None
+    ) -> Iterator[tuple[list[Any], bool]]:
+        """``(items, pan_free)`` per page of a ``full`` or ``list`` endpoint, following ``next_page``."""
+        if stream.request_style == "full":
+            page = self.client.get_page(path, scope=stream.scope)
+            yield self._items(stream, page.payload, path), page.pan_free
+            return
+        params: dict[str, Any] = {"page_size": self.config.page_size}
+        if since is not None:
+            params["since"] = format_instant(since)
+        while True:
+            page = self.client.get_page(path, params, scope=stream.scope)
+            yield self._items(stream, page.payload, path), page.pan_free
+            next_page = page.payload.get("next_page")
+            if next_page is None:
+                return
+            if not isinstance(next_page, str) or not next_page:
+                raise PayloadError(f"GET {path}: 'next_page' is not a page token string.")
+            params = {**params, "page_token": next_page}
+
+    def _statement_pages(
+        self, stream: StreamDef, partition: Partition, start: datetime, now: datetime
+    ) -> Iterator[tuple[list[Any], bool]]:
+        body: dict[str, Any] = {
+            "card_token": partition.key,
+            "from": format_instant(start),
+            "to": format_instant(now + timedelta(seconds=1)),
+            "include_commission": True,
+            "page": 0,
+            "page_size": self.config.page_size,
+        }
+        while True:
+            page = self.client.post_page(stream.path, body, scope=stream.scope)
+            yield self._items(stream, page.payload, stream.path), page.pan_free
+            next_page = page.payload.get("next_page")
+            if next_page is None:
+                return
+            if type(next_page) is not int or next_page <= body["page"]:
+                raise PayloadError(f"POST {stream.path}: 'next_page' is not a later page number.")
+            body = {**body, "page": next_page}
+
+    @staticmethod
+    def _items(stream: StreamDef, page: dict[str, Any], path: str) -> list[Any]:
+        items = page.get("items")
+        if not isinstance(items, list):
+            raise PayloadError(f"{path}: the answer for stream '{stream.name}' has no 'items' list.")
+        return items
+
+
+__all__ = ["Checkpoint", "Partition", "TrastpaySession"]

@@ -1,0 +1,351 @@
+"""Virtual cards, "My Home" service payments with saved invoices, and currency conversions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from trastpay_sandbox.world.cards import (
+    TRASTBANK,
+    TRASTBANK_HUMO_BIN,
+    TRASTBANK_MASTERCARD_BIN,
+    TRASTBANK_MFO,
+    TRASTBANK_UZCARD_BIN,
+    CardSpec,
+    masked_pan_for,
+)
+from trastpay_sandbox.world.clock import DAY, date_day, day_date, day_start, fmt_ts, local_day
+from trastpay_sandbox.world.entities import EntityBuilder, make_tx
+from trastpay_sandbox.world.fx_rates import cb_rate
+from trastpay_sandbox.world.money import div_half_up, fmt_minor, fmt_scaled
+from trastpay_sandbox.world.rng import digits, stable_token
+
+# code, name, service, account-id prefix, (min, max) monthly bill in soum, winter-only
+PROVIDERS: tuple[tuple[str, str, str, str, tuple[int, int], bool], ...] = (
+    ("HET", "Hududiy elektr tarmoqlari", "electricity", "10", (60_000, 400_000), False),
+    ("HGT", "Hududgaztaminot", "gas", "20", (40_000, 350_000), False),
+    ("OST", "O'zsuvta'minot", "water", "30", (20_000, 90_000), False),
+    ("TZM", "Toza Makon", "waste", "40", (8_000, 25_000), False),
+    ("TIQ", "Toshissiqquvvati", "heating", "50", (150_000, 600_000), True),
+)
+ABROAD = (
+    ("EUR", "DE", "Berlin", "Rewe"),
+    ("EUR", "IT", "Rome", "Esselunga"),
+    ("RUB", "RU", "Moscow", "Pyaterochka"),
+    ("GBP", "GB", "London", "Tesco"),
+    ("CNY", "CN", "Urumqi", "Carrefour China"),
+    ("KZT", "KZ", "Almaty", "Magnum"),
+)
+
+
+def build_virtual_cards(b: EntityBuilder) -> None:
+    rng = b.rng("virtual-cards")
+    for index in range(rng.choice((0, 1, 1, 2))):
+        created = b.random_instant(rng)
+        rail = rng.choice(("UZCARD", "HUMO", "HUMO", "MASTERCARD"))
+        bin_ = {"UZCARD": TRASTBANK_UZCARD_BIN, "HUMO": TRASTBANK_HUMO_BIN}.get(
+            rail, TRASTBANK_MASTERCARD_BIN
+        )
+        currency = "USD" if rail == "MASTERCARD" else "UZS"
+        token = stable_token("crd_", b.seed, b.customer_id, "virtual", index)
+        expiry = day_date(local_day(created) + 3 * 365)
+        unit = 100 if currency == "UZS" else 1
+        record: dict[str, Any] = {
+            "card_token": token,
+            "rail": rail,
+            "pan_masked": masked_pan_for(rng, bin_),
+            "currency": currency,
+            "status": "active",
+            "created_at": fmt_ts(created),
+            "updated_at": fmt_ts(created),
+            "expiry_month": f"{expiry.year}-{expiry.month:02d}",
+            "daily_limit_minor": rng.choice((1_000_000, 2_000_000, 5_000_000))
+            * unit
+            * (1 if unit == 100 else 10),
+            "monthly_limit_minor": rng.choice((10_000_000, 20_000_000)) * unit * (1 if unit == 100 else 10),
+            "online_payments_enabled": True,
+        }
+        entity = b.entity("virtual_cards", token)
+        if not b.version(entity, created, record, "virtual_card.created", {"status": "active"}):
+            continue
+        closed_at = b.end
+        at = created
+        for _ in range(rng.choice((0, 1, 2))):
+            at += rng.randrange(5, 120) * DAY + rng.randrange(DAY)
+            frozen = b.version(
+                entity,
+                at,
+                {**record, "status": "frozen", "updated_at": fmt_ts(at)},
+                "virtual_card.status_changed",
+                {"status": "frozen"},
+            )
+            at += rng.randrange(1, 10) * DAY
+            if frozen:
+                record["updated_at"] = fmt_ts(at)
+                b.version(entity, at, record, "virtual_card.status_changed", {"status": "active"})
+        if rng.random() < 0.3:
+            at = day_start(local_day(at) + rng.randrange(30, 300)) + 23 * 3600
+            record.update(status="closed", updated_at=fmt_ts(at))
+            if b.version(entity, at, record, "virtual_card.status_changed", {"status": "closed"}):
+                closed_at = day_start(local_day(at))
+        b.result.virtual_cards.append(
+            CardSpec(
+                token=token,
+                pan_masked=record["pan_masked"],
+                bin=bin_,
+                rail=rail,
+                currency=currency,
+                bank_name=TRASTBANK,
+                bank_mfo=TRASTBANK_MFO,
+                holder_name=b.holder,
+                expiry_month=record["expiry_month"],
+                is_virtual=True,
+                is_trastbank=True,
+                linked_at=created,
+                kind="virtual" if currency == "UZS" else "usd",
+                weight=0.15,
+                opening_balance_minor=0,
+                index=100 + index,
+                active_from=day_start(local_day(created) + 1),
+                active_until=max(closed_at, day_start(local_day(created) + 2)),
+            )
+        )
+
+
+def build_utility_payments(b: EntityBuilder) -> None:
+    rng = b.rng("myhome")
+    card = b.main_card()
+    chosen = [p for p in PROVIDERS if rng.random() < (0.9 if p[2] in ("electricity", "gas") else 0.5)]
+    per_month = b.monthly_rate * 8 / 35
+    for index, (code, name, service, prefix, (low, high), winter) in enumerate(chosen):
+        invoice_id = stable_token("inv_", b.seed, b.customer_id, "saved", index, length=12)
+        saved_at = b.start - rng.randrange(30, 400) * DAY
+        account = prefix + digits(rng, rng.choice((8, 9, 10)))
+        b.result.saved_invoices.append(
+            (
+                saved_at,
+                {
+                    "id": invoice_id,
+                    "provider_code": code,
+                    "provider_name": name,
+                    "service": service,
+                    "account_id": account,
+                    "alias": f"{service.title()} - home",
+                    "card_token": card.token,
+                    "created_at": fmt_ts(saved_at),
+                },
+            )
+        )
+        share = min(1.0, per_month / max(1, len(chosen)))
+        month_day = date_day(day_date(b.first_day + 31).replace(day=1))
+        while month_day <= b.last_day:
+            d = day_date(month_day)
+            next_first = day_date(month_day + 32).replace(day=1)
+            pay_day = month_day + rng.randrange(0, 14)
+            if (
+                (not winter or d.month in (11, 12, 1, 2, 3))
+                and rng.random() < share
+                and pay_day <= b.last_day
+            ):
+                period = day_date(month_day - 1)
+                _one_payment(
+                    b,
+                    rng,
+                    card,
+                    invoice_id,
+                    code,
+                    name,
+                    service,
+                    account,
+                    f"{period:%Y-%m}",
+                    rng.randrange(low, high) // 100 * 100 * 100,
+                    b.daytime(rng, pay_day),
+                )
+            month_day = date_day(next_first)
+
+
+def _one_payment(
+    b: EntityBuilder,
+    rng: Any,
+    card: CardSpec,
+    saved: str,
+    code: str,
+    name: str,
+    service: str,
+    account: str,
+    period: str,
+    amount: int,
+    created: int,
+) -> None:
+    payment_id = stable_token("pay_", b.seed, b.customer_id, saved, period, length=14)
+    record = {
+        "id": payment_id,
+        "invoice_id": f"{code}{period.replace('-', '')}{digits(rng, 6)}",
+        "saved_invoice_id": saved,
+        "provider_code": code,
+        "provider_name": name,
+        "service": service,
+        "account_id": account,
+        "period": period,
+        "amount_minor": amount,
+        "amount": fmt_minor(amount),
+        "currency": "UZS",
+        "card_token": card.token,
+        "status": "processing",
+        "created_at": fmt_ts(created),
+        "updated_at": fmt_ts(created),
+    }
+    entity = b.entity("utility_payments", payment_id)
+    if not b.version(
+        entity, created, record, "payment.created", {"status": "processing", "amount_minor": amount}
+    ):
+        return
+    failed = rng.random() < 0.03
+    done = created + rng.randrange(20, 6 * 3600)
+    record.update(status="failed" if failed else "paid", updated_at=fmt_ts(done))
+    b.version(entity, done, record, "payment.status_changed", {"status": record["status"]})
+    b.card_tx(
+        card,
+        make_tx(
+            created,
+            f"tx_{payment_id}",
+            "utility",
+            -amount,
+            f"{name}, account {account}",
+            rev=done if failed else -1,
+            merchant=name,
+            mcc="4900",
+            city="Tashkent",
+        ),
+    )
+
+
+def build_fx_conversions(b: EntityBuilder) -> None:
+    rng = b.rng("fx")
+    usd = b.usd_card()
+    soum = b.soum_cards()
+    if usd is None or not soum:
+        return
+    count = b.count(rng, b.monthly_rate * 3 / 35)
+    for index, at in enumerate(sorted(b.random_instant(rng) for _ in range(count))):
+        fx_id = stable_token("fx_", b.seed, b.customer_id, "fx", index, length=14)
+        day = local_day(at)
+        usd_cb = cb_rate(b.seed, "USD", day)
+        if rng.random() < 0.3:
+            ccy, country, city, merchant = rng.choice(ABROAD)
+            cb = cb_rate(b.seed, ccy, day)
+            rate_micro = div_half_up(cb * 1_005_000, usd_cb)
+            bought = rng.randrange(500, 30_000)
+            sold = div_half_up(bought * rate_micro, 1_000_000)
+            record = _fx_record(
+                fx_id,
+                at,
+                "abroad",
+                "buy",
+                ccy,
+                "USD",
+                fmt_scaled(rate_micro, 6),
+                fmt_scaled(div_half_up(cb * 1_000_000, usd_cb), 6),
+                sold,
+                "USD",
+                bought,
+                ccy,
+                usd.token,
+                None,
+                country,
+            )
+            b.card_tx(
+                usd,
+                make_tx(
+                    at,
+                    f"tx_{fx_id}",
+                    "purchase",
+                    -sold,
+                    f"{merchant}, {city} ({ccy} {fmt_minor(bought)})",
+                    post=at + rng.randrange(3600, 2 * DAY),
+                    merchant=merchant,
+                    mcc="5411",
+                    city=city,
+                ),
+            )
+        else:
+            buying = rng.random() < 0.7
+            spread = 10_050 if buying else 9_950
+            rate_h = div_half_up(usd_cb * spread, 10_000)
+            cents = rng.randrange(5, 100) * 1_000
+            tiyin = div_half_up(cents * rate_h, 100)
+            source = soum[0]
+            sell, sell_ccy, buy, buy_ccy = (
+                (tiyin, "UZS", cents, "USD") if buying else (cents, "USD", tiyin, "UZS")
+            )
+            from_card, to_card = (source, usd) if buying else (usd, source)
+            record = _fx_record(
+                fx_id,
+                at,
+                "home",
+                "buy" if buying else "sell",
+                "USD",
+                "UZS",
+                fmt_scaled(rate_h, 2),
+                fmt_scaled(usd_cb, 2),
+                sell,
+                sell_ccy,
+                buy,
+                buy_ccy,
+                from_card.token,
+                to_card.token,
+                None,
+            )
+            b.card_tx(
+                from_card,
+                make_tx(at, f"tx_{fx_id}_o", "fx", -sell, f"Currency exchange {sell_ccy}->{buy_ccy}"),
+            )
+            b.card_tx(
+                to_card, make_tx(at, f"tx_{fx_id}_i", "fx", buy, f"Currency exchange {sell_ccy}->{buy_ccy}")
+            )
+        entity = b.entity("fx_conversions", fx_id)
+        b.version(
+            entity,
+            at,
+            record,
+            "fx.conversion",
+            {
+                "sell_amount_minor": record["sell_amount_minor"],
+                "buy_amount_minor": record["buy_amount_minor"],
+            },
+        )
+
+
+def _fx_record(
+    fx_id: str,
+    at: int,
+    location: str,
+    side: str,
+    base: str,
+    quote: str,
+    rate: str,
+    cb: str,
+    sell: int,
+    sell_ccy: str,
+    buy: int,
+    buy_ccy: str,
+    from_token: str,
+    to_token: str | None,
+    country: str | None,
+) -> dict[str, Any]:
+    return {
+        "id": fx_id,
+        "occurred_at": fmt_ts(at),
+        "location": location,
+        "side": side,
+        "base_currency": base,
+        "quote_currency": quote,
+        "rate": rate,
+        "cb_rate": cb,
+        "sell_amount_minor": sell,
+        "sell_currency": sell_ccy,
+        "buy_amount_minor": buy,
+        "buy_currency": buy_ccy,
+        "from_card_token": from_token,
+        "to_card_token": to_token,
+        "merchant_country": country,
+    }
