@@ -8,7 +8,7 @@ VENV := .venv
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: setup demo test lint typecheck unit bench sandbox clean
+.PHONY: setup demo test lint typecheck unit bench sandbox clean meltano
 
 $(UV):
 	$(PY) -m venv .uv
@@ -30,7 +30,16 @@ lint: setup
 typecheck: setup
 	$(VENV)/bin/mypy
 
-test: lint typecheck
+# Meltano lives in its own venv (its pins clash with the SDKs'); `meltano install` then adds the
+# tap (from this checkout) and the loaders from the package registry.
+# requirements/meltano.txt pins its whole dependency tree (uv pip compile requirements/meltano.in).
+.meltano/meltano-venv/bin/meltano: requirements/meltano.txt
+	$(PY) -m venv .meltano/meltano-venv
+	.meltano/meltano-venv/bin/pip install --quiet -r requirements/meltano.txt
+
+meltano: .meltano/meltano-venv/bin/meltano
+
+test: lint typecheck meltano
 	$(VENV)/bin/pytest
 
 bench: setup

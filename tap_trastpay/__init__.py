@@ -1,1 +1,7 @@
-"""Package marker; see the README."""
+"""Singer tap for Trastpay: the core's streams through singer-sdk (``tap-trastpay``)."""
+
+from __future__ import annotations
+
+from tap_trastpay.tap import TapTrastpay
+
+__all__ = ["TapTrastpay"]

@@ -72,7 +72,12 @@ def main(argv: list[str] | None = None) -> int:
         )
 
         connection = open_warehouse(args.warehouse)
-        return report(connection, lambda stream: server.truth(stream, phone), start_instant(args.start_date))
+        try:
+            return report(
+                connection, lambda stream: server.truth(stream, phone), start_instant(args.start_date)
+            )
+        finally:
+            connection.close()
 
 
 def report(connection: Any, truth_for: Callable[[str], Iterable[Mapping[str, Any]]], since: datetime) -> int:

@@ -54,9 +54,15 @@ def test_given_full_then_incremental_pyairbyte_syncs_when_compared_then_duckdb_e
     assert config.rotations >= 2, "each run rotates the refresh token and hands it back to PyAirbyte"
     assert (tmp_path / "config.json").stat().st_mode & 0o777 == 0o600
     connection = open_warehouse(warehouse)
-    comparisons = compare_with_truth(
-        connection, "trastpay", lambda stream: sandbox.truth(stream, phone), since=start_instant(START_DATE)
-    )
+    try:
+        comparisons = compare_with_truth(
+            connection,
+            "trastpay",
+            lambda stream: sandbox.truth(stream, phone),
+            since=start_instant(START_DATE),
+        )
+    finally:
+        connection.close()
     failures = [c.describe() for c in comparisons if not c.ok]
     assert not failures, "\n".join(failures)
     assert all(

@@ -1,0 +1,157 @@
+"""One singer-sdk stream class that wraps any core :class:`~trastpay.streams.StreamDef`.
+
+The stream is a thin adapter: the core's session reads, pages, retries, masks and decides the
+cursor to save; this class only turns the core's output into Singer records and bookmarks.
+
+Why plain :class:`singer_sdk.Stream` and not ``RESTStream``: the core's client owns HTTP, retries,
+``Retry-After``, the shared request budget and the one-time refresh on 401; the SDK's request
+machinery would duplicate (and fight) all of it.
+
+Bookmarks come only from the core's :class:`~trastpay.session.Checkpoint` values. singer-sdk would
+otherwise advance the bookmark to the newest record seen; with a lookback window the first records
+of a run are older than the saved bookmark, which the SDK either treats as a sort error or uses to
+move the bookmark past records the core has not finished (holds that settle later).
+"""
+
+from __future__ import annotations
+
+import typing as t
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from singer_sdk import Stream
+from singer_sdk.helpers.conform import TypeConformanceLevel
+
+from trastpay.cursors import parse_instant
+from trastpay.schemas import load_schema
+from trastpay.session import Checkpoint, Partition
+from trastpay.streams import StreamDef
+
+if t.TYPE_CHECKING:
+    from singer_sdk.helpers import types
+
+    from tap_trastpay.tap import TapTrastpay
+
+BOOKMARK_KEY = "replication_key_value"
+
+
+class TrastpayStream(Stream):
+    """A Trastpay stream: records in cursor order from the core, bookmarks from its checkpoints."""
+
+    TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE
+    """The core emits JSON-native, schema-conformant values already (ints for money, RFC 3339
+    strings for time); conforming would only copy every record."""
+
+    STATE_MSG_FREQUENCY = 1000
+    """Records between STATE messages inside one partition (each is the last core checkpoint)."""
+
+    def __init__(self, tap: TapTrastpay, stream_def: StreamDef) -> None:
+        self.stream_def = stream_def
+        self._trastpay_tap = tap
+        self._partitions: dict[str, Partition] | None = None
+        super().__init__(tap=tap, schema=load_schema(stream_def.name), name=stream_def.name)
+        self.primary_keys = list(stream_def.primary_key)
+        self.replication_key = stream_def.cursor_field
+
+    @property
+    def is_sorted(self) -> bool:
+        """Records arrive in cursor order, so an interrupted sync can resume from its state."""
+        return True
+
+    @property
+    def check_sorted(self) -> bool:
+        """Sorting is the core's promise; the SDK's string comparison is never consulted."""
+        return False
+
+    @property
+    def partitions(self) -> list[dict[str, Any]] | None:
+        """One context per parent record (card, loan, plan, deposit), listed by the core once per run."""
+        if not self.stream_def.partitioned:
+            return None
+        return [dict(partition.values) for partition in self._core_partitions().values()]
+
+    def _core_partitions(self) -> dict[str, Partition]:
+        if self._partitions is None:
+            session = self._trastpay_tap.session
+            self._partitions = {
+                str(partition.key): partition for partition in session.partitions(self.stream_def)
+            }
+        return self._partitions
+
+    def _partition_for(self, context: types.Context | None) -> Partition | None:
+        """The core partition of a context; None when a partitioned stream has no parent at all.
+
+        singer-sdk syncs a stream with an empty partition list once without context.
+        """
+        if not self.stream_def.partitioned:
+            return Partition(key=None, values={})
+        field = self.stream_def.partition_field
+        if context is None:
+            return None
+        if field is None or field not in context:
+            raise ValueError(f"Stream '{self.name}' needs a context with '{field}'")
+        key = str(context[field])
+        partition = self._core_partitions().get(key)
+        return partition if partition is not None else Partition(key=key, values={field: key})
+
+    def get_replication_key_signpost(self, context: types.Context | None = None) -> None:
+        """No signpost: the bookmark is only ever what the core checkpointed."""
+        return None
+
+    def saved_cursor(self, context: types.Context | None) -> str | None:
+        """The bookmark of this partition from the incoming state, or None to start at start_date.
+
+        Not ``get_starting_replication_key_value``: that answers ``start_date`` when there is no
+        bookmark, and the core would then checkpoint ``start_date`` itself as if data had been read.
+        The core applies ``start_date``, lookback and settlement lag to the raw bookmark.
+        """
+        if self.replication_key is None:
+            return None
+        state = self.get_context_state(context)
+        value = state.get(BOOKMARK_KEY)
+        if value is None or state.get("replication_key", self.replication_key) != self.replication_key:
+            return None
+        return str(value)
+
+    def get_records(self, context: types.Context | None) -> Iterable[dict[str, Any]]:
+        """Delegate to the core; apply each checkpoint after the records before it were written."""
+        partition = self._partition_for(context)
+        if partition is None:
+            return
+        cursor = self.saved_cursor(context)
+        for item in self._trastpay_tap.session.read(self.stream_def, partition, cursor):
+            if isinstance(item, Checkpoint):
+                self._apply_checkpoint(context, item.cursor)
+            else:
+                yield item
+
+    def _apply_checkpoint(self, context: types.Context | None, cursor: str | None) -> None:
+        if cursor is None or self.replication_key is None:
+            return
+        state = self.get_context_state(context)
+        current = state.get(BOOKMARK_KEY)
+        if current is not None and parse_instant(str(current)) >= parse_instant(cursor):
+            return
+        state["replication_key"] = self.replication_key
+        state[BOOKMARK_KEY] = cursor
+        self.state_manager.is_flushed = False
+
+    def _increment_stream_state(
+        self, latest_record: types.Record, *, context: types.Context | None = None
+    ) -> None:
+        """Records never move the bookmark; :meth:`_apply_checkpoint` does (see the module doc)."""
+
+
+def bookmarks_as_core_state(stream_def: StreamDef, singer_state: Mapping[str, Any]) -> dict[str, Any]:
+    """Translate a Singer stream bookmark into the core's state shape (for its validation)."""
+    if not stream_def.partitioned:
+        value = singer_state.get(BOOKMARK_KEY)
+        return {} if value is None else {"cursor": value}
+    partitions: dict[str, Any] = {}
+    for entry in singer_state.get("partitions", []) or []:
+        if not isinstance(entry, Mapping) or not isinstance(entry.get("context"), Mapping):
+            raise TypeError("each entry of 'partitions' must be an object with a 'context' object")
+        key = entry["context"].get(stream_def.partition_field)
+        if key is not None and entry.get(BOOKMARK_KEY) is not None:
+            partitions[str(key)] = {"cursor": entry[BOOKMARK_KEY]}
+    return {"partitions": partitions}

@@ -1,0 +1,117 @@
+"""The tap's side of rotating refresh tokens: which token to start from and where rotations go.
+
+Trastpay refresh tokens are single use. Singer has no way to hand a new token back to the
+orchestrator, so the tap keeps the newest one in the core's :class:`~trastpay.token_store.TokenStore`
+(atomic, 0600, file-locked) and the config's ``refresh_token`` is only the seed of a login:
+
+* The store remembers a fingerprint (SHA-256) of the config token its chain started from. While
+  the config holds that same token, the stored (newer) token is used. When the config holds a
+  different token, the user logged in again and that token is used instead; the store and its
+  fingerprint only change once the new token has been accepted (its successor arrives), so a
+  mistyped token never destroys a working chain.
+* Every rotation is saved by the core's ``on_rotate`` *before* the new access token is used, under
+  the store's cross-process lock, which the token manager also holds around the refresh itself
+  (with the store as its ``reload`` source), so concurrent runs never spend the same token.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import signal
+from pathlib import Path
+
+from trastpay.config import TrastpayConfig
+from trastpay.session import TrastpaySession
+from trastpay.token_store import TokenStore
+
+CRASH_HOOK_ENV = "TRASTPAY_TEST_CRASH_ON_ROTATE"
+"""Test-only fault injection: ``before_save`` or ``after_save`` makes the process SIGKILL itself
+at that point of a rotation, to prove that the next run never needs a new OTP login."""
+
+
+def fingerprint(refresh_token: str) -> str:
+    """A one-way fingerprint of a token: enough to recognise it, useless to replay it."""
+    return hashlib.sha256(refresh_token.encode("utf-8")).hexdigest()
+
+
+class TapTokens:
+    """Token store plus the seed fingerprint that tells a fresh login from a stale config."""
+
+    def __init__(self, store: TokenStore) -> None:
+        self.store = store
+        self.seed_path = Path(str(store.path) + ".seed")
+        self._pending_seed: str | None = None
+
+    @classmethod
+    def for_config(cls, config: TrastpayConfig) -> TapTokens:
+        return cls(TokenStore.for_config(config.client_id, config.device_id, config.token_store_path))
+
+    def _seed(self) -> str | None:
+        try:
+            return self.seed_path.read_text(encoding="ascii").strip() or None
+        except FileNotFoundError:
+            return None
+
+    def _write_seed(self, value: str) -> None:
+        temp = self.seed_path.with_name(self.seed_path.name + ".tmp")
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="ascii") as handle:
+            handle.write(value)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp, self.seed_path)
+
+    def initial_refresh_token(self, config_token: str) -> str:
+        """The token to start this run from: the stored newest one, or the config's on a new login.
+
+        A store without a fingerprint was written by another tool (``trastpay auth login``); its
+        token wins and the config token is fingerprinted so a later change is recognised.
+        """
+        config_seed = fingerprint(config_token)
+        with self.store.rotation_lock():
+            stored = self.store.load()
+            seed = self._seed()
+            if stored is not None and seed is None and stored != config_token:
+                self._write_seed(config_seed)
+                seed = config_seed
+            if stored is not None and seed == config_seed:
+                self._pending_seed = None
+                return stored
+            self._pending_seed = config_seed
+            return config_token
+
+    def on_rotate(self, new_refresh_token: str) -> None:
+        """Persist a rotated token; called by the core before the new access token is used."""
+        _maybe_crash("before_save")
+        if self._pending_seed is not None:
+            self._write_seed(self._pending_seed)
+            self._pending_seed = None
+        self.store.save(new_refresh_token)
+        _maybe_crash("after_save")
+
+    def reload(self) -> str | None:
+        """The stored token, read by the core under the lock right before each refresh.
+
+        While this run is adopting a new login, a stored token of the old chain is ignored; once
+        another process has adopted the same login (same fingerprint), its newer token is followed.
+        """
+        if self._pending_seed is not None:
+            if self._seed() != self._pending_seed:
+                return None
+            self._pending_seed = None
+        return self.store.load()
+
+    def open_session(self, config: TrastpayConfig) -> TrastpaySession:
+        """A core session whose refreshes are locked against, and reload from, this store."""
+        return TrastpaySession(
+            config,
+            on_rotate=self.on_rotate,
+            lock_factory=self.store.rotation_lock,
+            reload=self.reload,
+        )
+
+
+def _maybe_crash(point: str) -> None:
+    if os.environ.get(CRASH_HOOK_ENV) == point:
+        os.kill(os.getpid(), signal.SIGKILL)
