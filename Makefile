@@ -20,7 +20,7 @@ $(VENV)/.synced: pyproject.toml uv.lock | $(UV)
 
 setup: $(VENV)/.synced
 
-demo: setup
+demo: setup meltano
 	$(VENV)/bin/python -m trastpay_demo
 
 lint: setup

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+import uuid
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
@@ -20,6 +21,7 @@ from trastpay_demo.summary import (
 )
 
 DEVICE_ID = "demo-laptop-01"
+MELTANO_DEVICE_ID = "demo-meltano-01"
 CLIENT_ID = "trastpay-connectors"
 
 
@@ -40,48 +42,90 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    import duckdb
+
+    from trastpay_demo.meltano_sync import meltano_env, run_meltano, utc_instants
     from trastpay_demo.pyairbyte_sync import RotatingConfig, open_warehouse, sync
     from trastpay_sandbox.testing import SandboxServer
 
-    if args.warehouse.exists():
-        args.warehouse.unlink()
+    warehouse_dir = args.warehouse.parent
+    meltano_warehouse = warehouse_dir / "meltano.duckdb"
+    for stale in (args.warehouse, meltano_warehouse, warehouse_dir / "tap-token.json"):
+        stale.unlink(missing_ok=True)
     with SandboxServer(customers=args.customers, seed=args.seed) as server:
-        customer = server.customers()[0]
-        phone = customer["phone"]
+        phone = server.customers()[0]["phone"]
         print(f"Sandbox serving the Trastpay API at {server.api_url}")
         print(f"Customers: {', '.join(c['phone'] for c in server.customers())}; syncing {phone}")
-        tokens = server.login(phone, device_id=DEVICE_ID, client_id=CLIENT_ID)
+        airbyte_login = server.login(phone, device_id=DEVICE_ID, client_id=CLIENT_ID)
         config = RotatingConfig(
             {
                 "base_url": server.api_url,
                 "client_id": CLIENT_ID,
                 "device_id": DEVICE_ID,
-                "refresh_token": tokens["refresh_token"],
+                "refresh_token": airbyte_login["refresh_token"],
                 "start_date": args.start_date,
             }
         )
-        started = time.monotonic()
-        print("\n== Full sync through PyAirbyte (source-trastpay) into DuckDB ==")
-        first = sync(config, args.warehouse)
-        print(f"\n== Sandbox clock advanced by {args.advance}; incremental sync ==")
-        server.advance(args.advance)
-        second = sync(config, args.warehouse)
-        elapsed = time.monotonic() - started
-        print(
-            f"\nRead {first} + {second} records in {elapsed:.1f} s; refresh token rotated {config.rotations}x"
+        singer_login = server.login(phone, device_id=MELTANO_DEVICE_ID, client_id=CLIENT_ID)
+        env = meltano_env(
+            api_url=server.api_url,
+            client_id=CLIENT_ID,
+            device_id=MELTANO_DEVICE_ID,
+            refresh_token=singer_login["refresh_token"],
+            start_date=args.start_date,
+            token_store=(warehouse_dir / "tap-token.json").resolve(),
+            warehouse=meltano_warehouse.resolve(),
         )
+        state_suffix = uuid.uuid4().hex[:12]
+        started = time.monotonic()
+        print("\n== Airbyte: full sync through PyAirbyte (source-trastpay) into DuckDB ==")
+        first = sync(config, args.warehouse)
+        print("\n== Singer: meltano install, then meltano run tap-trastpay target-duckdb ==")
+        run_meltano(env, "install")
+        run_meltano(env, "run", "--state-id-suffix", state_suffix, "tap-trastpay", "target-duckdb")
+        print(f"\n== Sandbox clock advanced by {args.advance}: holds settle, new activity ==")
+        server.advance(args.advance)
+        print("\n== Airbyte: incremental sync ==")
+        second = sync(config, args.warehouse)
+        print("\n== Singer: incremental meltano run ==")
+        run_meltano(env, "run", "--state-id-suffix", state_suffix, "tap-trastpay", "target-duckdb")
+        elapsed = time.monotonic() - started
+        print(f"\nAirbyte read {first} + {second} records; all four syncs took {elapsed:.1f} s")
 
+        def truth_for(stream: str) -> list[dict[str, Any]]:
+            return server.truth(stream, phone)
+
+        since = start_instant(args.start_date)
+        print(f"\n######## Airbyte source via PyAirbyte -> {args.warehouse} ########")
         connection = open_warehouse(args.warehouse)
         try:
-            return report(
-                connection, lambda stream: server.truth(stream, phone), start_instant(args.start_date)
-            )
+            airbyte_failures = report(connection, "trastpay", truth_for, since)
         finally:
             connection.close()
+        print(f"\n######## Singer tap via Meltano -> {meltano_warehouse} ########")
+        connection = duckdb.connect(str(meltano_warehouse), read_only=True)
+        try:
+            singer_failures = report(connection, "trastpay", truth_for, since, transform=utc_instants)
+        finally:
+            connection.close()
+    if airbyte_failures or singer_failures:
+        print(
+            f"\n{airbyte_failures + singer_failures} stream table(s) differ from the truth", file=sys.stderr
+        )
+        return 1
+    print("\nBoth platforms agree with the sandbox truth, stream by stream, to the tiyin.")
+    return 0
 
 
-def report(connection: Any, truth_for: Callable[[str], Iterable[Mapping[str, Any]]], since: datetime) -> int:
-    schema = "trastpay"
+def report(
+    connection: Any,
+    schema: str,
+    truth_for: Callable[[str], Iterable[Mapping[str, Any]]],
+    since: datetime,
+    *,
+    transform: Callable[[Mapping[str, Any]], Mapping[str, Any]] | None = None,
+) -> int:
+    """Print counts, turnover, commission and the truth check; return how many streams differ."""
     print(f"\n{'stream':<24}{'rows':>10}")
     for name, count in table_counts(connection, schema).items():
         print(f"{name:<24}{count:>10}")
@@ -94,16 +138,12 @@ def report(connection: Any, truth_for: Callable[[str], Iterable[Mapping[str, Any
             f"  {tier:<32}{count:>5}  sent {format_minor(amount):>22}"
             f"  commission {format_minor(commission):>18}"
         )
-    comparisons = compare_with_truth(connection, schema, truth_for, since=since)
+    comparisons = compare_with_truth(connection, schema, truth_for, since=since, transform=transform)
     failures = [c for c in comparisons if not c.ok]
     print("\nWarehouse vs sandbox truth (dedup on primary key, every field, *_minor sums to the tiyin)")
     for comparison in comparisons:
         print(f"  {'OK ' if comparison.ok else 'BAD'} {comparison.describe()}")
-    if failures:
-        print(f"\n{len(failures)} stream(s) differ from the truth", file=sys.stderr)
-        return 1
-    print("\nAll streams match the sandbox truth.")
-    return 0
+    return len(failures)
 
 
 if __name__ == "__main__":

@@ -66,14 +66,18 @@ def compare_with_truth(
     truth_for: Callable[[str], Iterable[Mapping[str, Any]]],
     *,
     since: datetime | None = None,
+    transform: Callable[[Mapping[str, Any]], Mapping[str, Any]] | None = None,
 ) -> list[StreamComparison]:
     """Compare every stream's table with the sandbox truth (``truth_for(stream) -> records``).
 
     ``since`` is the connector's start_date: truth records with an earlier cursor are not expected.
+    ``transform`` adapts a loader's rows first (e.g. naive UTC timestamps from target-duckdb).
     """
     results = []
     for stream in STREAMS:
-        loaded = duckdb_rows(connection, stream.name, schema)
+        loaded: list[Mapping[str, Any]] = list(duckdb_rows(connection, stream.name, schema))
+        if transform is not None:
+            loaded = [transform(row) for row in loaded]
         results.append(
             compare_stream(
                 stream.name,

@@ -16,14 +16,14 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
+import duckdb
 import pytest
 from tap_harness import CLIENT_ID, START_DATE
 
 from trastpay.streams import STREAMS
+from trastpay_demo.meltano_sync import meltano_env, run_meltano, utc_instants
 from trastpay_sandbox.testing import SandboxServer
 from trastpay_sandbox.verify import compare_stream, duckdb_rows
 
@@ -68,49 +68,27 @@ def sandbox() -> Iterator[SandboxServer]:
         yield server
 
 
-def _utc_instants(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """target-duckdb (with duckdb 1.2.2) stores each instant as naive UTC: say so explicitly."""
-    return [
-        {
-            k: v.replace(tzinfo=UTC) if isinstance(v, datetime) and v.tzinfo is None else v
-            for k, v in row.items()
-        }
-        for row in rows
-    ]
-
-
-def _meltano(meltano: Path, env: dict[str, str], *args: str) -> None:
-    done = subprocess.run(
-        [str(meltano), *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=900, check=False
-    )
-    assert done.returncode == 0, (
-        f"meltano {' '.join(args)} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
-    )
-
-
 def test_given_full_then_incremental_meltano_runs_when_compared_then_duckdb_equals_truth(
     meltano: Path, sandbox: SandboxServer, tmp_path: Path
 ) -> None:
-    duckdb = pytest.importorskip("duckdb")
+
     phone = sandbox.customers()[0]["phone"]
     tokens = sandbox.login(phone, device_id=DEVICE_ID, client_id=CLIENT_ID)
     warehouse = tmp_path / "warehouse.duckdb"
-    env = {
-        **os.environ,
-        "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
-        "TAP_TRASTPAY_BASE_URL": sandbox.api_url,
-        "TAP_TRASTPAY_CLIENT_ID": CLIENT_ID,
-        "TAP_TRASTPAY_DEVICE_ID": DEVICE_ID,
-        "TAP_TRASTPAY_REFRESH_TOKEN": tokens["refresh_token"],
-        "TAP_TRASTPAY_START_DATE": START_DATE,
-        "TAP_TRASTPAY_TOKEN_STORE_PATH": str(tmp_path / "refresh-token.json"),
-        "TARGET_DUCKDB_PATH": str(warehouse),
-    }
+    env = meltano_env(
+        api_url=sandbox.api_url,
+        client_id=CLIENT_ID,
+        device_id=DEVICE_ID,
+        refresh_token=tokens["refresh_token"],
+        start_date=START_DATE,
+        token_store=tmp_path / "refresh-token.json",
+        warehouse=warehouse,
+    )
     suffix = uuid.uuid4().hex[:12]
-    _meltano(meltano, env, "install")
-    _meltano(meltano, env, "run", "--state-id-suffix", suffix, "tap-trastpay", "target-duckdb")
+    run_meltano(env, "install", meltano=meltano)
+    run_meltano(env, "run", "--state-id-suffix", suffix, "tap-trastpay", "target-duckdb", meltano=meltano)
     sandbox.advance("P2D")
-    _meltano(meltano, env, "run", "--state-id-suffix", suffix, "tap-trastpay", "target-duckdb")
+    run_meltano(env, "run", "--state-id-suffix", suffix, "tap-trastpay", "target-duckdb", meltano=meltano)
 
     connection = duckdb.connect(str(warehouse), read_only=True)
     try:
@@ -120,7 +98,7 @@ def test_given_full_then_incremental_meltano_runs_when_compared_then_duckdb_equa
             truth = sandbox.truth(stream.name, phone)
             if not truth:
                 continue
-            loaded = _utc_instants(duckdb_rows(connection, stream.name, "trastpay"))
+            loaded = [utc_instants(row) for row in duckdb_rows(connection, stream.name, "trastpay")]
             result = compare_stream(
                 stream.name, truth, loaded, primary_key=stream.primary_key, cursor_field=stream.cursor_field
             )

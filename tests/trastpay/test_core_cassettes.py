@@ -106,7 +106,8 @@ def recorded_config(request: pytest.FixtureRequest) -> Iterator[dict[str, Any]]:
     if request.config.getoption("--record-mode") in ("none", None):
         yield raw
         return
-    testing = pytest.importorskip("trastpay_sandbox.testing")
+    from trastpay_sandbox import testing
+
     with testing.SandboxServer(customers=1, seed=11) as sandbox:
         phone = sandbox.customers()[0]["phone"]
         tokens = sandbox.login(phone, device_id=raw["device_id"], client_id=raw["client_id"])

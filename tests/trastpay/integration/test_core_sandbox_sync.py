@@ -23,8 +23,7 @@ from trastpay.session import Checkpoint, TrastpaySession
 from trastpay.state import StreamState
 from trastpay.streams import STREAMS, get_stream
 from trastpay.token_store import TokenStore
-
-testing = pytest.importorskip("trastpay_sandbox.testing")
+from trastpay_sandbox import testing
 
 DEVICE = "dev-core-it"
 CLIENT = "core-it"
