@@ -8,7 +8,8 @@ VENV := .venv
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: setup demo test lint typecheck unit bench sandbox clean meltano
+
+.PHONY: setup demo test test-all lint typecheck unit bench sandbox clean meltano
 
 $(UV):
 	$(PY) -m venv .uv
@@ -39,7 +40,12 @@ typecheck: setup
 
 meltano: .meltano/meltano-venv/bin/meltano
 
+# `make test` is what CI runs: everything but the cases marked slow (bench-sized runs);
+# `make test-all` runs those too.
 test: lint typecheck meltano
+	$(VENV)/bin/pytest -m "not slow"
+
+test-all: lint typecheck meltano
 	$(VENV)/bin/pytest
 
 bench: setup

@@ -30,28 +30,11 @@ from trastpay_sandbox.validation import (
     reject_unknown_query,
     required_string,
 )
+from trastpay_sandbox.world.facade import ALL_STREAMS
 
 MAX_ADVANCE = timedelta(days=3660)
 _ISO_DURATION = re.compile(r"^P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?$")
-TRUTH_STREAMS: tuple[str, ...] = (
-    "cards",
-    "card_transactions",
-    "statements",
-    "transfers",
-    "microloans",
-    "microloan_schedules",
-    "microloan_repayments",
-    "instalment_plans",
-    "instalment_payments",
-    "deposits",
-    "deposit_operations",
-    "fx_conversions",
-    "virtual_cards",
-    "utility_payments",
-    "saved_invoices",
-    "cashback_ledger",
-    "events",
-)
+TRUTH_STREAMS: tuple[str, ...] = (*ALL_STREAMS, "saved_invoices")
 
 
 def _customer_id(ctx: SandboxContext, phone: str | None) -> str:

@@ -10,25 +10,9 @@ import orjson
 import pytest
 
 from trastpay_sandbox.world import TASHKENT, SandboxSettings, World
+from trastpay_sandbox.world.facade import ALL_STREAMS
 
-STREAMS = (
-    "cards",
-    "card_transactions",
-    "statements",
-    "transfers",
-    "microloans",
-    "microloan_schedules",
-    "microloan_repayments",
-    "instalment_plans",
-    "instalment_payments",
-    "deposits",
-    "deposit_operations",
-    "fx_conversions",
-    "virtual_cards",
-    "utility_payments",
-    "cashback_ledger",
-    "events",
-)
+STREAMS = ALL_STREAMS
 EARLIEST = datetime(2020, 1, 1, tzinfo=TASHKENT)
 LATEST = datetime(2030, 1, 1, tzinfo=TASHKENT)
 
