@@ -89,3 +89,13 @@ class PayloadError(TrastpayError):
     """The API answered 2xx with something that is not the promised JSON (HTML, truncated, wrong shape)."""
 
     failure_type: FailureType = "transient_error"
+
+
+class SchemaDriftError(PayloadError):
+    """A well-formed answer whose records break the contract (a money field turned float, a missing key).
+
+    Retrying cannot help: the API changed shape, so this is a ``system_error`` that stops the sync
+    loudly rather than loading a record that lost its meaning.
+    """
+
+    failure_type: FailureType = "system_error"

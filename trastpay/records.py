@@ -17,7 +17,7 @@ import re
 from typing import Any, Final, NamedTuple
 
 from trastpay.config import TrastpayConfig
-from trastpay.errors import PayloadError
+from trastpay.errors import SchemaDriftError
 from trastpay.masking import PiiPolicy, mask_pan, might_contain_pan, scrub_pans
 from trastpay.schemas import load_schema
 from trastpay.streams import StreamDef
@@ -95,14 +95,14 @@ class RecordProcessor:
     def process(
         self, raw: Any, partition_value: str | None = None, *, pan_free: bool = False
     ) -> dict[str, Any]:
-        """Return the cleaned record (the same dict, changed in place) or raise ``PayloadError``.
+        """Return the cleaned record (the same dict, changed in place) or raise ``SchemaDriftError``.
 
         ``pan_free=True`` is a promise from the caller (see ``masking.might_hold_pan``) that the raw
         page held no run of 13+ digits, so free text cannot hold a card number and its scan is
         skipped; ``*pan*`` fields are always enforced.
         """
         if type(raw) is not dict:
-            raise PayloadError(
+            raise SchemaDriftError(
                 f"Stream '{self.stream.name}': an item is not a JSON object ({type(raw).__name__})."
             )
         record: dict[str, Any] = raw
@@ -111,9 +111,9 @@ class RecordProcessor:
             record[partition_field] = partition_value
         for key in self._required:
             if record.get(key) is None:
-                raise PayloadError(f"Stream '{self.stream.name}': a record has no '{key}' (required).")
+                raise SchemaDriftError(f"Stream '{self.stream.name}': a record has no '{key}' (required).")
         if self.cursor_field is not None and type(record[self.cursor_field]) is not str:
-            raise PayloadError(
+            raise SchemaDriftError(
                 f"Stream '{self.stream.name}': field '{self.cursor_field}' changed type "
                 "(expected a timestamp string)."
             )
@@ -145,8 +145,8 @@ class RecordProcessor:
                     record[key] = scrub_pans(value)
         return record
 
-    def _changed_type(self, key: str, value: object) -> PayloadError:
-        return PayloadError(
+    def _changed_type(self, key: str, value: object) -> SchemaDriftError:
+        return SchemaDriftError(
             f"Stream '{self.stream.name}': money field '{key}' changed type "
             f"(expected integer minor units, got {type(value).__name__})."
         )

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from trastpay_core_builders import VALID_PAN, at, card, card_transaction, config, transfer
 
-from trastpay.errors import PayloadError
+from trastpay.errors import PayloadError, SchemaDriftError
 from trastpay.records import RecordProcessor
 from trastpay.streams import get_stream
 
@@ -89,6 +89,8 @@ def test_given_money_field_changed_type_when_processing_then_payload_error_witho
     with pytest.raises(PayloadError, match="amount_minor' changed type") as caught:
         _process("transfers", transfer(1, at(), amount_minor=value))
     assert "15200000" not in str(caught.value)
+    assert isinstance(caught.value, SchemaDriftError)
+    assert caught.value.failure_type == "system_error", "schema drift must stop loudly, not be retried"
 
 
 def test_given_unknown_money_field_as_float_when_processing_then_rejected() -> None:
