@@ -1,0 +1,195 @@
+"""The Airbyte source: spec, check, discover and read over the Trastpay core.
+
+Everything that is not Airbyte-specific (config rules, auth, HTTP, cursors, lookback, state shape,
+masking) lives in :mod:`trastpay`; this class maps it onto the CDK. The Airbyte-specific part is
+token rotation: refresh tokens are single use, so every rotated token is handed to the platform
+at once as a CONNECTOR_CONFIG control message (written straight to stdout, before the new token is
+used, so it survives even if the process dies a moment later), and the platform stores the updated
+config for the next run.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterator, Mapping, MutableMapping
+from typing import Any
+
+from airbyte_cdk.config_observation import emit_configuration_as_airbyte_control_message
+from airbyte_cdk.models import (  # type: ignore[attr-defined]  # implicit re-exports
+    AirbyteConnectionStatus,
+    AirbyteMessage,
+    AirbyteStateMessage,
+    ConfiguredAirbyteCatalog,
+    ConnectorSpecification,
+    Status,
+)
+from airbyte_cdk.sources import AbstractSource
+from airbyte_cdk.sources.streams import Stream
+from airbyte_cdk.utils.airbyte_secrets_utils import add_to_secrets, filter_secrets
+
+from source_trastpay.errors import to_traced_exception, user_message
+from source_trastpay.spec import connector_specification
+from source_trastpay.streams import TrastpayStream
+from trastpay.audit import LOGGER_NAME as AUDIT_LOGGER_NAME
+from trastpay.config import TrastpayConfig, parse_config
+from trastpay.errors import AuthError, TrastpayError
+from trastpay.session import TrastpaySession
+from trastpay.streams import STREAMS
+
+__all__ = ["SourceTrastpay"]
+
+
+class _RotationLedger:
+    """Spent refresh token -> its successor, for this process only (memory, never written).
+
+    A refresh token is single use. When one process runs several commands with the same stored
+    config (the standard tests, an embedding application), the later ones must not present the
+    token an earlier one already spent: that would revoke the whole login.
+    """
+
+    def __init__(self) -> None:
+        self._successors: dict[str, str] = {}
+        self._lock = threading.Lock()
+
+    def record(self, spent: str, successor: str) -> None:
+        with self._lock:
+            self._successors[spent] = successor
+
+    def latest(self, token: str) -> str:
+        with self._lock:
+            seen = {token}
+            while token in self._successors:
+                token = self._successors[token]
+                if token in seen:
+                    break
+                seen.add(token)
+            return token
+
+
+_LEDGER = _RotationLedger()
+
+
+class SourceTrastpay(AbstractSource):
+    """Airbyte source for the Trastpay partner API (see docs/airbyte.md)."""
+
+    def __init__(self) -> None:
+        audit = logging.getLogger(AUDIT_LOGGER_NAME)
+        if audit.level == logging.NOTSET:
+            # The CDK leaves the root logger at WARNING; the audit trail (one line per API call, no
+            # secrets) belongs in the sync log, which is where Airbyte users look for it.
+            audit.setLevel(logging.INFO)
+        self._live_config: dict[str, Any] = {}
+        self._session: TrastpaySession | None = None
+        self._session_lock = threading.Lock()
+        self._credentials_refused = False
+
+    # spec / check / discover
+
+    def spec(self, logger: logging.Logger) -> ConnectorSpecification:
+        return connector_specification()
+
+    def check(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteConnectionStatus:
+        """Log in with the configured refresh token and read the card list once.
+
+        Every failure the core can name (invalid setting, refused credentials, wrong device,
+        unreachable host, revoked login) is reported as FAILED with its message, never as a crash;
+        the message also goes through the CDK's secret filter, like every trace and log line.
+        """
+        try:
+            session = self._open_session(config)
+            try:
+                session.check()
+            finally:
+                session.close()
+        except TrastpayError as error:
+            return AirbyteConnectionStatus(status=Status.FAILED, message=filter_secrets(user_message(error)))
+        return AirbyteConnectionStatus(status=Status.SUCCEEDED)
+
+    def check_connection(self, logger: logging.Logger, config: Mapping[str, Any]) -> tuple[bool, Any]:
+        status = self.check(logger, config)
+        return status.status == Status.SUCCEEDED, status.message
+
+    def streams(self, config: Mapping[str, Any]) -> list[Stream]:
+        """One stream per core definition; building them needs no network (discover stays offline)."""
+        return [TrastpayStream(definition, self._shared_session, self._note_error) for definition in STREAMS]
+
+    @property
+    def stop_sync_on_stream_failure(self) -> bool:
+        """Stop after a stream fails on refused credentials: every later stream would fail the same way."""
+        return self._credentials_refused
+
+    def _note_error(self, error: TrastpayError) -> None:
+        if isinstance(error, AuthError):
+            self._credentials_refused = True
+
+    # read
+
+    def read(
+        self,
+        logger: logging.Logger,
+        config: Mapping[str, Any],
+        catalog: ConfiguredAirbyteCatalog,
+        state: list[AirbyteStateMessage] | None = None,
+    ) -> Iterator[AirbyteMessage]:
+        """Read the catalog's streams through one session (one token manager, one request budget)."""
+        self._credentials_refused = False
+        try:
+            self._live_config = self._with_latest_token(config)
+            parse_config(self._live_config)
+        except TrastpayError as error:
+            raise to_traced_exception(error) from error
+        try:
+            yield from super().read(logger, config, catalog, state)
+        finally:
+            self._close_shared_session()
+
+    def _shared_session(self) -> TrastpaySession:
+        with self._session_lock:
+            if self._session is None:
+                self._session = self._open_session(self._live_config)
+            return self._session
+
+    def _close_shared_session(self) -> None:
+        with self._session_lock:
+            session, self._session = self._session, None
+        if session is not None:
+            session.close()
+
+    # token rotation
+
+    def _open_session(self, config: Mapping[str, Any]) -> TrastpaySession:
+        live = self._with_latest_token(config)
+        typed: TrastpayConfig = parse_config(live)
+        self._live_config = live
+        return TrastpaySession(typed, on_rotate=self._on_rotate)
+
+    def _with_latest_token(self, config: Mapping[str, Any]) -> dict[str, Any]:
+        """``config`` with the newest successor of its refresh token this process has seen.
+
+        When the token was already rotated here, the updated config is published again so the
+        caller's stored copy catches up.
+        """
+        live = dict(config)
+        token = live.get("refresh_token")
+        if isinstance(token, str):
+            latest = _LEDGER.latest(token)
+            if latest != token:
+                live["refresh_token"] = latest
+                add_to_secrets(latest)
+                self.publish_config(live)
+        return live
+
+    def _on_rotate(self, new_refresh_token: str) -> None:
+        """Called by the core before the new token is used: publish the updated config first."""
+        add_to_secrets(new_refresh_token)
+        previous = self._live_config.get("refresh_token")
+        updated = {**self._live_config, "refresh_token": new_refresh_token}
+        self.publish_config(updated)
+        self._live_config = updated
+        if isinstance(previous, str):
+            _LEDGER.record(previous, new_refresh_token)
+
+    def publish_config(self, config: MutableMapping[str, Any]) -> None:
+        """Hand an updated config to the platform as a CONNECTOR_CONFIG control message."""
+        emit_configuration_as_airbyte_control_message(config)

@@ -1,0 +1,50 @@
+"""The Airbyte spec, rendered from the core's one config schema.
+
+Both adapters read the same ``trastpay/config_schema.json``; here it becomes Airbyte's
+``connectionSpecification``. Settings that only the Singer tap reads are left out of the form, so an
+Airbyte user is never asked for them (a config that still carries one stays valid: the schema allows
+additional properties).
+"""
+
+from __future__ import annotations
+
+import copy
+from functools import cache
+from typing import Any
+
+from airbyte_cdk.models import ConnectorSpecification  # type: ignore[attr-defined]  # implicit re-exports
+
+from trastpay.config import CONFIG_SCHEMA
+
+__all__ = ["DOCUMENTATION_URL", "SINGER_ONLY_FIELDS", "connection_specification", "connector_specification"]
+
+DOCUMENTATION_URL = "https://docs.airbyte.com/integrations/sources/trastpay"
+"""Same URL as ``documentationUrl`` in metadata.yaml (a unit test keeps the two equal)."""
+
+SINGER_ONLY_FIELDS: tuple[str, ...] = ("token_store_path",)
+"""Settings of the shared schema that mean nothing to Airbyte: the platform stores rotated tokens."""
+
+
+@cache
+def _rendered() -> dict[str, Any]:
+    schema = copy.deepcopy(CONFIG_SCHEMA)
+    schema["title"] = "Trastpay Source Spec"
+    properties: dict[str, Any] = schema.get("properties", {})
+    for name in SINGER_ONLY_FIELDS:
+        properties.pop(name, None)
+    schema["required"] = [name for name in schema.get("required", []) if name in properties]
+    return schema
+
+
+def connection_specification() -> dict[str, Any]:
+    """The JSON Schema of the Airbyte config (a fresh copy the caller may change)."""
+    return copy.deepcopy(_rendered())
+
+
+def connector_specification() -> ConnectorSpecification:
+    """The SPEC message payload: schema, documentation link, incremental support."""
+    return ConnectorSpecification(
+        documentationUrl=DOCUMENTATION_URL,
+        connectionSpecification=connection_specification(),
+        supportsIncremental=True,
+    )

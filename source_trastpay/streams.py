@@ -1,0 +1,181 @@
+"""One CDK stream per core stream definition.
+
+A :class:`TrastpayStream` owns no HTTP, cursor or lookback logic: it asks the core session for the
+partitions and records of its :class:`~trastpay.streams.StreamDef` and turns what comes back into
+Airbyte messages. It overrides :meth:`Stream.read` rather than going through the CDK's checkpoint
+readers, because the core already decides when a checkpoint is safe (after each page, never past a
+record not yet yielded) and in which shape state is saved (:class:`~trastpay.state.StreamState`).
+Records are wrapped as they are, without copies or schema transforms: the core promises
+schema-conformant dicts.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
+from functools import cached_property
+from typing import Any
+
+from airbyte_cdk.models import (  # type: ignore[attr-defined]  # implicit re-exports
+    AirbyteMessage,
+    AirbyteRecordMessage,
+    AirbyteStateBlob,
+    AirbyteStateMessage,
+    AirbyteStateType,
+    AirbyteStreamState,
+    ConfiguredAirbyteStream,
+    StreamDescriptor,
+    SyncMode,
+    Type,
+)
+from airbyte_cdk.sources.streams import Stream
+from airbyte_cdk.sources.streams.core import NO_CURSOR_STATE_KEY, StreamData
+
+from source_trastpay.errors import to_traced_exception
+from trastpay.errors import TrastpayError
+from trastpay.schemas import load_schema
+from trastpay.session import Checkpoint, TrastpaySession
+from trastpay.state import StreamState
+from trastpay.streams import StreamDef
+
+__all__ = ["FULL_REFRESH_STATE", "TrastpayStream", "state_message"]
+
+FULL_REFRESH_STATE: dict[str, Any] = {NO_CURSOR_STATE_KEY: True}
+"""What a stream without a cursor checkpoints: the CDK's own marker for "full refresh done"."""
+
+SessionFactory = Callable[[], TrastpaySession]
+ErrorSink = Callable[[TrastpayError], None]
+
+
+def state_message(stream_name: str, stream_state: Mapping[str, Any]) -> AirbyteMessage:
+    """A per-stream (STREAM-type) STATE message carrying ``stream_state`` as it is."""
+    return AirbyteMessage(
+        type=Type.STATE,
+        state=AirbyteStateMessage(
+            type=AirbyteStateType.STREAM,
+            stream=AirbyteStreamState(
+                stream_descriptor=StreamDescriptor(name=stream_name),
+                stream_state=AirbyteStateBlob(stream_state),
+            ),
+        ),
+    )
+
+
+def _now_millis() -> int:
+    return time.time_ns() // 1_000_000
+
+
+class TrastpayStream(Stream):
+    """An Airbyte stream backed by one core stream definition and the sync's shared session."""
+
+    def __init__(
+        self, definition: StreamDef, session_factory: SessionFactory, on_error: ErrorSink | None = None
+    ) -> None:
+        self.definition = definition
+        self._session_factory = session_factory
+        self._on_error = on_error
+
+    @property
+    def name(self) -> str:
+        return self.definition.name
+
+    @property
+    def primary_key(self) -> list[str]:
+        return list(self.definition.primary_key)
+
+    @property
+    def cursor_field(self) -> str | list[str]:
+        return self.definition.cursor_field or []
+
+    @property
+    def source_defined_cursor(self) -> bool:
+        return True
+
+    @cached_property
+    def _json_schema(self) -> dict[str, Any]:
+        return load_schema(self.definition.name)
+
+    def get_json_schema(self) -> Mapping[str, Any]:  # type: ignore[override]  # base is lru_cached
+        return self._json_schema
+
+    def read_records(
+        self,
+        sync_mode: SyncMode,
+        cursor_field: list[str] | None = None,
+        stream_slice: Mapping[str, Any] | None = None,
+        stream_state: Mapping[str, Any] | None = None,
+    ) -> Iterable[StreamData]:
+        """Records only (no state), for callers that bypass :meth:`read`."""
+        incremental = sync_mode == SyncMode.incremental
+        for message in self._messages(self._parse_state(stream_state, incremental), incremental):
+            if message.type == Type.RECORD and message.record is not None:
+                yield message.record.data
+
+    def read(
+        self,
+        configured_stream: ConfiguredAirbyteStream,
+        logger: logging.Logger,
+        slice_logger: Any,
+        stream_state: MutableMapping[str, Any],
+        state_manager: Any,
+        internal_config: Any,
+    ) -> Iterable[StreamData]:
+        """Records and STATE messages of one stream, in the order the core produces them.
+
+        In full-refresh mode the saved state is ignored (every partition starts at start_date) but
+        the state reached is still checkpointed, so a later incremental sync can pick up from it.
+        """
+        incremental = configured_stream.sync_mode == SyncMode.incremental
+        return self._messages(self._parse_state(stream_state, incremental), incremental, state_manager)
+
+    def _parse_state(self, stream_state: Mapping[str, Any] | None, incremental: bool) -> StreamState:
+        raw = stream_state if incremental and self.definition.incremental else None
+        try:
+            return StreamState.parse(self.definition, raw or None)
+        except TrastpayError as error:
+            raise to_traced_exception(error, stream=self.name) from error
+
+    def _snapshot(self, state: StreamState) -> dict[str, Any]:
+        if not self.definition.incremental:
+            return FULL_REFRESH_STATE
+        return state.to_dict()
+
+    def _messages(
+        self, state: StreamState, incremental: bool, state_manager: Any = None
+    ) -> Iterator[AirbyteMessage]:
+        definition = self.definition
+        name = definition.name
+        record_type = Type.RECORD
+        last_emitted: dict[str, Any] | None = None
+        emitted_at = _now_millis()
+        try:
+            session = self._session_factory()
+            for partition in session.partitions(definition):
+                key = partition.key
+                cursor = state.cursor_for(key) if incremental else None
+                for item in session.read(definition, partition, cursor):
+                    if isinstance(item, Checkpoint):
+                        state.advance(key, item.cursor)
+                        snapshot = self._snapshot(state)
+                        if snapshot != last_emitted:
+                            last_emitted = snapshot
+                            yield self._checkpoint(snapshot, state_manager)
+                        emitted_at = _now_millis()
+                        continue
+                    yield AirbyteMessage(
+                        type=record_type,
+                        record=AirbyteRecordMessage(stream=name, data=item, emitted_at=emitted_at),
+                    )
+        except TrastpayError as error:
+            if self._on_error is not None:
+                self._on_error(error)
+            raise to_traced_exception(error, stream=name) from error
+        if last_emitted is None:
+            yield self._checkpoint(self._snapshot(state), state_manager)
+
+    def _checkpoint(self, snapshot: dict[str, Any], state_manager: Any) -> AirbyteMessage:
+        """The STATE message for ``snapshot``, also recorded in the CDK's state manager when there is one."""
+        if state_manager is not None:
+            state_manager.update_state_for_stream(self.name, None, snapshot)
+        return state_message(self.name, snapshot)

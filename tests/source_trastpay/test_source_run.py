@@ -1,0 +1,60 @@
+"""The console entry point: protocol messages on stdout, the core's config messages first."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from airbyte_cdk.models import FailureType  # type: ignore[attr-defined]
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+
+from source_trastpay.run import TrastpayEntrypoint, run
+from source_trastpay.spec import connector_specification
+
+VALID = {
+    "base_url": "http://127.0.0.1:9/api/v1/trastpay",
+    "client_id": "trastpay-connectors",
+    "device_id": "unit-device",
+    "refresh_token": "unit-refresh-token-0001",
+    "start_date": "2026-08-01",
+}
+
+
+def test_given_spec_command_when_run_then_one_spec_message_on_stdout(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    run(["spec"])
+
+    messages = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    specs = [m for m in messages if m["type"] == "SPEC"]
+    assert len(specs) == 1
+    assert (
+        specs[0]["spec"]["connectionSpecification"]["properties"]["refresh_token"]["airbyte_secret"] is True
+    )
+
+
+def test_given_discover_command_when_run_then_catalog_without_network(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps(VALID), encoding="utf-8")
+
+    run(["discover", "--config", str(config)])
+
+    messages = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    catalog = next(m["catalog"] for m in messages if m["type"] == "CATALOG")
+    assert len(catalog["streams"]) == 16
+
+
+def test_given_setting_rejected_by_core_when_validated_then_config_error_names_the_field() -> None:
+    with pytest.raises(AirbyteTracedException) as raised:
+        TrastpayEntrypoint.validate_connection(connector_specification(), {**VALID, "page_size": 5000})
+
+    assert raised.value.failure_type == FailureType.config_error
+    assert raised.value.message is not None
+    assert raised.value.message.startswith("Invalid config field 'page_size'")
+
+
+def test_given_valid_config_when_validated_then_accepted() -> None:
+    TrastpayEntrypoint.validate_connection(connector_specification(), VALID)
