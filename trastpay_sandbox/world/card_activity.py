@@ -322,7 +322,7 @@ def generate_day(seed: int, plan: CardPlan, day: int) -> list[Tx]:
                         contact.pan_masked,
                         contact.name,
                         contact.bank,
-                        f"Transfer from {contact.name}",
+                        f"Transfer from card {contact.pan_masked}",
                         None,
                         0,
                     ),

@@ -118,7 +118,7 @@ def build_transfers(b: EntityBuilder) -> None:
                 f"tx_{transfer_id}",
                 "p2p_out",
                 -amount,
-                f"Transfer to {receiver.name}",
+                f"Transfer to card {receiver.pan_masked}",
                 commission=commission,
                 declined=failed,
                 counterparty=receiver,
