@@ -9,7 +9,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
 
-.PHONY: setup demo test test-all lint typecheck unit bench sandbox clean meltano
+.PHONY: node-deps setup demo test test-all lint typecheck unit bench sandbox clean meltano
 
 $(UV):
 	$(PY) -m venv .uv
@@ -42,10 +42,17 @@ meltano: .meltano/meltano-venv/bin/meltano
 
 # `make test` is what CI runs: everything but the cases marked slow (bench-sized runs);
 # `make test-all` runs those too.
-test: lint typecheck meltano
+# newman (Postman's runner) for the collection test; the Node.js client itself has no dependencies.
+clients/postman/node_modules/.bin/newman: clients/postman/package-lock.json
+	npm ci --prefix clients/postman --no-audit --no-fund
+	@touch $@
+
+node-deps: clients/postman/node_modules/.bin/newman
+
+test: lint typecheck meltano node-deps
 	$(VENV)/bin/pytest -m "not slow"
 
-test-all: lint typecheck meltano
+test-all: lint typecheck meltano node-deps
 	$(VENV)/bin/pytest
 
 bench: setup

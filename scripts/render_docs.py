@@ -54,7 +54,8 @@ def render(text: str) -> str:
     for name, build in BLOCKS.items():
         pattern = re.compile(rf"(<!-- BEGIN {name} -->\n)(?:.*?\n)?(<!-- END {name} -->)", re.S)
         if pattern.search(text):
-            text = pattern.sub(lambda m, b=build: m.group(1) + b() + "\n" + m.group(2), text)
+            block = build()
+            text = pattern.sub(lambda m: m.group(1) + block + "\n" + m.group(2), text)
     return text
 
 
