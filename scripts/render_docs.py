@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import re
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -50,12 +51,18 @@ def settings_table() -> str:
 BLOCKS = {"streams": streams_table, "settings": settings_table}
 
 
+def _replacement(block: str) -> Callable[[re.Match[str]], str]:
+    def replace(match: re.Match[str]) -> str:
+        return match.group(1) + block + "\n" + match.group(2)
+
+    return replace
+
+
 def render(text: str) -> str:
     for name, build in BLOCKS.items():
         pattern = re.compile(rf"(<!-- BEGIN {name} -->\n)(?:.*?\n)?(<!-- END {name} -->)", re.S)
         if pattern.search(text):
-            block = build()
-            text = pattern.sub(lambda m: m.group(1) + block + "\n" + m.group(2), text)
+            text = pattern.sub(_replacement(build()), text)
     return text
 
 

@@ -9,7 +9,12 @@ from __future__ import annotations
 
 import re
 
-CURRENCY_EXPONENTS: dict[str, int] = {"UZS": 2, "USD": 2, "EUR": 2, "RUB": 2}
+CURRENCY_EXPONENTS: dict[str, int] = {
+    "UZS": 2, "USD": 2, "EUR": 2, "RUB": 2,  # cards, deposits and FX at home
+    "GBP": 2, "KZT": 2, "CNY": 2, "TRY": 2, "AED": 2, "CHF": 2, "KGS": 2, "TJS": 2,  # FX abroad
+    "JPY": 0, "KRW": 0,
+}  # fmt: skip
+"""ISO 4217 minor-unit digits of the currencies Trastpay data carries."""
 
 _DECIMAL = re.compile(r"^(-?)([0-9]+)(?:\.([0-9]+))?$")
 INT64_MIN = -(2**63)

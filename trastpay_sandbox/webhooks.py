@@ -1,4 +1,4 @@
-"""Signed webhook delivery for the sandbox, and the helpers a receiver uses to verify it.
+"""Signed webhook delivery for the sandbox (signing helpers live in :mod:`trastpay.webhook_signatures`).
 
 Each event is POSTed as JSON to every matching subscription with
 ``X-Trastpay-Signature: t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>`` (a second
@@ -13,15 +13,12 @@ retry still passes a receiver's timestamp tolerance. Secrets never appear in log
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import logging
-import re
 import secrets as secrets_module
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -29,93 +26,23 @@ from urllib.parse import urlsplit
 import orjson
 import requests
 
+from trastpay.webhook_signatures import (
+    EVENT_TYPE_HEADER,
+    IDEMPOTENCY_HEADER,
+    SIGNATURE_HEADER,
+    SignatureFormatError,
+    SignatureMismatchError,
+    SignatureTimestampError,
+    WebhookSignatureError,
+    parse_signature_header,
+    sign,
+    signature_header,
+    verify_signature,
+)
+
 logger = logging.getLogger(__name__)
 
-SIGNATURE_HEADER = "X-Trastpay-Signature"
-IDEMPOTENCY_HEADER = "X-Idempotency-Key"
-EVENT_TYPE_HEADER = "X-Trastpay-Event"
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost"})
-_HEX_SHA256 = re.compile(r"[0-9a-f]{64}")
-_DIGITS = re.compile(r"[0-9]{1,12}")
-
-
-class WebhookSignatureError(ValueError):
-    """A webhook signature header failed verification; the subclass says why."""
-
-
-class SignatureFormatError(WebhookSignatureError):
-    """The header is not ``t=<unix seconds>,v1=<64 hex digits>[,v1=...]``."""
-
-
-class SignatureTimestampError(WebhookSignatureError):
-    """The signed timestamp is outside the tolerance: a stale (replayed) or future request."""
-
-
-class SignatureMismatchError(WebhookSignatureError):
-    """No ``v1`` signature matches the body under any of the receiver's secrets."""
-
-
-def sign(secret: bytes | str, timestamp: int, body: bytes) -> str:
-    """Hex HMAC-SHA256 of ``"<timestamp>.<body>"`` under ``secret``."""
-    key = secret.encode() if isinstance(secret, str) else secret
-    return hmac.new(key, f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
-
-
-def signature_header(secrets: Sequence[bytes | str], timestamp: int, body: bytes) -> str:
-    """The ``X-Trastpay-Signature`` value: one ``v1`` per secret, newest secret first."""
-    if not secrets:
-        raise ValueError("at least one secret is needed to sign a webhook")
-    return ",".join([f"t={timestamp}", *(f"v1={sign(secret, timestamp, body)}" for secret in secrets)])
-
-
-def parse_signature_header(header: str) -> tuple[int, list[str]]:
-    """The timestamp and the ``v1`` signatures of a header; unknown schemes are ignored."""
-    timestamp: int | None = None
-    signatures: list[str] = []
-    for item in header.split(","):
-        key, separator, value = item.strip().partition("=")
-        if not separator:
-            raise SignatureFormatError(f"signature header part {key[:16]!r} is not key=value")
-        if key == "t":
-            if timestamp is not None or not _DIGITS.fullmatch(value):
-                raise SignatureFormatError("signature header needs exactly one t=<unix seconds>")
-            timestamp = int(value)
-        elif key == "v1":
-            if not _HEX_SHA256.fullmatch(value):
-                raise SignatureFormatError("a v1 signature is not 64 lowercase hex digits")
-            signatures.append(value)
-    if timestamp is None:
-        raise SignatureFormatError("signature header has no t=<unix seconds>")
-    if not signatures:
-        raise SignatureFormatError("signature header has no v1 signature")
-    return timestamp, signatures
-
-
-def verify_signature(
-    header: str, body: bytes, secrets: Sequence[bytes | str], *, now: int, tolerance_s: int = 300
-) -> None:
-    """Accept a delivery signed within ``tolerance_s`` of ``now`` by any of ``secrets``.
-
-    Raises SignatureFormatError, SignatureTimestampError or SignatureMismatchError (all
-    ValueError). Signatures are compared in constant time.
-    """
-    if not secrets:
-        raise ValueError("verify_signature needs at least one secret")
-    timestamp, signatures = parse_signature_header(header)
-    age = now - timestamp
-    if age > tolerance_s:
-        raise SignatureTimestampError(f"signature timestamp is {age} s old (tolerance {tolerance_s} s)")
-    if -age > tolerance_s:
-        raise SignatureTimestampError(
-            f"signature timestamp is {-age} s in the future (tolerance {tolerance_s} s)"
-        )
-    matched = False
-    for secret in secrets:
-        expected = sign(secret, timestamp, body)
-        for candidate in signatures:
-            matched |= hmac.compare_digest(expected, candidate)
-    if not matched:
-        raise SignatureMismatchError("no v1 signature matches the body under the given secrets")
 
 
 def check_local_url(url: str) -> str:
@@ -381,3 +308,20 @@ class WebhookDispatcher:
             "webhook event %s to %s attempt %d: HTTP %d", delivery.event_id, subscription.id, attempt, status
         )
         return False
+
+
+__all__ = [
+    "EVENT_TYPE_HEADER",
+    "IDEMPOTENCY_HEADER",
+    "SIGNATURE_HEADER",
+    "SignatureFormatError",
+    "SignatureMismatchError",
+    "SignatureTimestampError",
+    "WebhookDispatcher",
+    "WebhookSignatureError",
+    "check_local_url",
+    "parse_signature_header",
+    "sign",
+    "signature_header",
+    "verify_signature",
+]

@@ -16,17 +16,17 @@ from typing import Any
 import orjson
 import pytest
 
-from trastpay_sandbox.webhooks import (
+from trastpay.webhook_signatures import (
     SignatureFormatError,
     SignatureMismatchError,
     SignatureTimestampError,
-    WebhookDispatcher,
     WebhookSignatureError,
     parse_signature_header,
     sign,
     signature_header,
     verify_signature,
 )
+from trastpay_sandbox.webhooks import WebhookDispatcher
 
 SECRET = "whsec_test_current"
 OLD_SECRET = "whsec_test_previous"

@@ -1,0 +1,127 @@
+"""``trastpay statement export``: a card statement as a JSON, XLSX or PDF file.
+
+The file is fetched through the core's client (its token manager, so a rotation is saved to the
+token store first), checked to be the promised kind of file, and written atomically: a reader sees
+either the previous file or the complete new one, never half a statement.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import orjson
+import requests
+
+from trastpay.auth import parse_retry_after, read_problem
+from trastpay.cli.common import CliError, load_config, note, open_session, write_atomic
+from trastpay.client import error_for_status
+from trastpay.errors import ConnectionFailed, PayloadError
+from trastpay.session import TrastpaySession
+
+FORMATS = ("json", "xlsx", "pdf")
+_CARD_TOKEN = re.compile(r"^crd_[A-Za-z0-9]+$")
+_MAGIC = {"xlsx": b"PK\x03\x04", "pdf": b"%PDF"}
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a date like 2026-03-01") from None
+
+
+def add_parser(commands: Any) -> None:
+    statement = commands.add_parser("statement", help="card statements", description="Card statements.")
+    actions = statement.add_subparsers(dest="action", required=True, metavar="ACTION")
+    export = actions.add_parser(
+        "export",
+        help="download a card statement file",
+        description="Download the statement of one card for a date range as JSON, XLSX or PDF.",
+    )
+    export.add_argument("--card", required=True, help="card token (crd_...), from the cards stream")
+    export.add_argument("--from", dest="first", required=True, type=_day, help="first day, YYYY-MM-DD")
+    export.add_argument("--to", dest="last", required=True, type=_day, help="last day, YYYY-MM-DD")
+    export.add_argument("--format", required=True, choices=FORMATS, help="file format")
+    export.add_argument("--out", required=True, type=Path, help="file to write (replaced atomically)")
+    export.add_argument("--config", help="connector config JSON (default: $TRASTPAY_CONFIG)")
+    export.set_defaults(handler=run_export)
+
+
+def fetch_export(session: TrastpaySession, card: str, first: date, last: date, fmt: str) -> bytes:
+    """The export file's bytes; one token refresh and resend after a 401, like every core call."""
+    client = session.client
+    path = f"/cards/{card}/statement/export"
+    params = {"from": first.isoformat(), "to": last.isoformat(), "format": fmt}
+    token = client.ensure_login()
+    for attempt in (1, 2):
+        headers = {
+            "Authorization": f"Bearer {token}",
+            "X-Device-Id": session.config.device_id,
+            "Accept": "*/*",
+        }
+        if session.config.consent_id:
+            headers["X-Consent-Id"] = session.config.consent_id
+        try:
+            response = client.session.get(
+                session.config.base_url + path,
+                params=params,
+                headers=headers,
+                timeout=(min(10.0, session.config.timeout_seconds), session.config.timeout_seconds),
+            )
+        except requests.RequestException as exc:
+            raise ConnectionFailed(
+                f"Could not reach {session.config.base_url} ({type(exc).__name__}); check base_url."
+            ) from None
+        if response.status_code == 401 and attempt == 1:
+            token = client.tokens.handle_unauthorized(token)
+            continue
+        if response.ok:
+            return response.content
+        slug, title, detail = read_problem(response)
+        if response.status_code == 404:
+            raise CliError(
+                f"card '{card}' is not linked to this Trastpay profile (404 {slug or 'not-found'})"
+            )
+        raise error_for_status(
+            response.status_code,
+            "GET",
+            path,
+            slug=slug,
+            title=title,
+            detail=detail,
+            retry_after=parse_retry_after(response.headers.get("Retry-After")),
+            scope="statements:read",
+        )
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def check_content(content: bytes, fmt: str) -> None:
+    """Refuse to write anything but the promised kind of file."""
+    if fmt == "json":
+        try:
+            orjson.loads(content)
+        except orjson.JSONDecodeError:
+            raise PayloadError("The statement export answered with a body that is not JSON.") from None
+    elif not content.startswith(_MAGIC[fmt]):
+        raise PayloadError(f"The statement export answered with something that is not a {fmt.upper()} file.")
+
+
+def run_export(args: argparse.Namespace) -> int:
+    if not _CARD_TOKEN.fullmatch(args.card):
+        raise CliError(
+            "--card is not a card token like crd_7Hq2LmX9 (tokens come from the cards stream; "
+            "a card number is never accepted)"
+        )
+    if args.first > args.last:
+        raise CliError(f"--from {args.first.isoformat()} is after --to {args.last.isoformat()}")
+    config = load_config(args.config)
+    with open_session(config) as session:
+        content = fetch_export(session, args.card, args.first, args.last, args.format)
+    check_content(content, args.format)
+    write_atomic(args.out, content)
+    note(f"Wrote {args.out} ({len(content)} bytes, {args.format}).")
+    return 0
