@@ -64,6 +64,7 @@ class TrastpaySession:
             config, on_rotate=on_rotate, lock_factory=lock_factory, reload=reload, sleep=sleep
         )
         self._processors: dict[str, RecordProcessor] = {}
+        self._parent_ids_seen: dict[tuple[str, str], list[str]] = {}
 
     def __enter__(self) -> TrastpaySession:
         return self
@@ -105,7 +106,11 @@ class TrastpaySession:
             raise ValueError(f"stream '{stream.name}' has no parent")
         parent = get_stream(stream.parent)
         field_name = stream.partition_field or stream.parent_key
-        keys = list(dict.fromkeys(self._parent_ids(parent, stream.parent_key)))
+        keys = self._parent_ids_seen.get((parent.name, stream.parent_key))
+        if keys is None:
+            # One listing per parent and session: card_transactions and statements share the cards.
+            keys = list(dict.fromkeys(self._parent_ids(parent, stream.parent_key)))
+            self._parent_ids_seen[(parent.name, stream.parent_key)] = keys
         allow = self.config.card_tokens if parent.name == "cards" else None
         if allow:
             missing = [token for token in allow if token not in keys]

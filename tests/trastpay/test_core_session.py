@@ -174,6 +174,17 @@ def test_given_cards_when_listing_partitions_then_one_per_card_token(api: respon
     ]
 
 
+def test_given_two_card_streams_when_listing_partitions_then_cards_listed_once_per_session(
+    api: responses.RequestsMock,
+) -> None:
+    listing = api.get(f"{BASE_URL}/cards", json=list_page([card("crd_A1"), card("crd_B2")]))
+    session = _session()
+    transactions = list(session.partitions(get_stream("card_transactions")))
+    statements = list(session.partitions(get_stream("statements")))
+    assert [p.key for p in transactions] == [p.key for p in statements] == ["crd_A1", "crd_B2"]
+    assert listing.call_count == 1
+
+
 def test_given_card_allow_list_when_listing_partitions_then_only_those_cards(
     api: responses.RequestsMock,
 ) -> None:
