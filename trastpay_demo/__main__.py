@@ -132,10 +132,10 @@ def report(
     print("\nTurnover of posted card operations by rail")
     for rail, currency, count, turnover in turnover_by_rail(connection, schema):
         print(f"  {rail:<11}{currency:<4}{count:>7} ops  {format_minor(turnover, currency):>26}")
-    print("\nCard-to-card commission by tier (completed transfers)")
-    for tier, count, amount, commission in commission_by_tier(connection, schema):
+    print("\nCard-to-card commission by tier (completed transfers; free = within the monthly allowance)")
+    for tier, count, free, amount, commission in commission_by_tier(connection, schema):
         print(
-            f"  {tier:<32}{count:>5}  sent {format_minor(amount):>22}"
+            f"  {tier:<32}{count:>5} ({free:>3} free)  sent {format_minor(amount):>22}"
             f"  commission {format_minor(commission):>18}"
         )
     comparisons = compare_with_truth(connection, schema, truth_for, since=since, transform=transform)
