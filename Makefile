@@ -57,6 +57,7 @@ test-all: lint typecheck meltano node-deps
 
 bench: setup
 	$(VENV)/bin/python bench/sandbox_throughput.py
+	$(VENV)/bin/python bench/run.py --quick
 
 sandbox: setup
 	$(VENV)/bin/trastpay-sandbox

@@ -1,0 +1,193 @@
+"""``make bench``: records/s, CPU, peak RSS and start-up of both connectors against their baselines.
+
+For each size (card transactions of one sandbox customer) it starts a sandbox, warms its cache
+with one untimed pass over every card, picks the card with the most records, then runs each
+client as a subprocess (at least 3 runs, medians) reading that card at page_size 1000, its
+output drained and counted by this process (see ``measure``). It prints the table and the
+issue's targets met or missed, and writes ``docs/performance.md``.
+
+    .venv/bin/python bench/run.py [--sizes 100000,1000000] [--runs 3] [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import latency
+import orjson
+import urllib3
+from bench_clients import (
+    AIRBYTE_BASELINE,
+    CLIENTS,
+    RAW,
+    SINGER_BASELINE,
+    SOURCE,
+    TAP,
+    VENV_BIN,
+    Client,
+    airbyte_catalog,
+    bytecode_cache,
+    connector_config,
+    singer_catalog,
+)
+from measure import Result, run_client, time_command
+from report import Table, print_table, print_targets, write_markdown
+
+from trastpay_sandbox.testing import SandboxServer
+
+EARLY = "2000-01-01"
+FROM = "2000-01-01T00:00:00+05:00"
+TO = "2100-01-01T00:00:00+05:00"
+BASELINES = {SOURCE.name: AIRBYTE_BASELINE.name, TAP.name: SINGER_BASELINE.name}
+
+
+def warm(sandbox: SandboxServer) -> dict[str, int]:
+    """One untimed pass over every card (fills the sandbox's cache); answers records per card."""
+    phone = sandbox.customers()[0]["phone"]
+    tokens = sandbox.login(phone, device_id="dev-bench-warm", scopes=["cards:read", "statements:read"])
+    headers = {
+        "Authorization": f"Bearer {tokens['access_token']}",
+        "X-Device-Id": "dev-bench-warm",
+        "Content-Type": "application/json",
+    }
+    url = urlsplit(sandbox.api_url)
+    pool = urllib3.HTTPConnectionPool(
+        url.hostname or "127.0.0.1", url.port, maxsize=1, retries=False, timeout=300
+    )
+    cards_answer = pool.urlopen("GET", url.path + "/cards?page_size=1000", headers=headers)
+    counts: dict[str, int] = {}
+    for card in (item["card_token"] for item in orjson.loads(cards_answer.data)["items"]):
+        page: int | None = 0
+        counts[card] = 0
+        while page is not None:
+            body = orjson.dumps({"card_token": card, "from": FROM, "to": TO, "page": page, "page_size": 1000})
+            answer = pool.urlopen("POST", url.path + "/statement", body=body, headers=headers)
+            if answer.status != 200:
+                raise SystemExit(f"warm-up of {card[:6]}…: HTTP {answer.status}: {answer.data[:200]!r}")
+            document: dict[str, Any] = orjson.loads(answer.data)
+            counts[card] += len(document["items"])
+            page = document["next_page"]
+    pool.close()
+    return counts
+
+
+def discover_tap(sandbox: SandboxServer, workdir: Path, card: str) -> None:
+    """Write the tap's catalog (card_transactions selected) and the source's configured catalog."""
+    config = workdir / "discover-config.json"
+    config.write_text(json.dumps(connector_config(sandbox, workdir, card, EARLY)), encoding="utf-8")
+    command = [str(VENV_BIN / "tap-trastpay"), "--config", str(config), "--discover"]
+    answer = subprocess.run(command, capture_output=True, check=False)
+    if answer.returncode != 0:
+        raise SystemExit(f"tap-trastpay --discover failed:\n{answer.stderr.decode()[-2000:]}")
+    singer_catalog(json.loads(answer.stdout), workdir)
+    airbyte_catalog(workdir)
+
+
+def startup(sandbox: SandboxServer, workdir: Path, card: str, runs: int) -> dict[str, float]:
+    """Median wall seconds of the connectors' cheapest commands and of a read with nothing to read."""
+    now = sandbox.now()
+    timings: dict[str, list[float]] = {}
+    for _ in range(runs):
+        for name, command in (
+            ("source-trastpay spec", [str(VENV_BIN / "source-trastpay"), "spec"]),
+            ("tap-trastpay --about", [str(VENV_BIN / "tap-trastpay"), "--about"]),
+        ):
+            timings.setdefault(name, []).append(time_command(command))
+        for client in (SOURCE, TAP):
+            launch = client.prepare(sandbox, workdir, card, now)
+            timings.setdefault(f"{client.name} (empty read)", []).append(
+                run_client(launch.command, launch.markers).wall_s
+            )
+    return {name: statistics.median(values) for name, values in timings.items()}
+
+
+def measure_size(transactions: int, runs: int, clients: tuple[Client, ...]) -> Table:
+    """Start a sandbox of ``transactions`` card operations and measure every client on it."""
+    began = time.perf_counter()
+    with (
+        SandboxServer(customers=1, transactions=transactions) as sandbox,
+        tempfile.TemporaryDirectory() as tmp,
+    ):
+        workdir = Path(tmp)
+        print(
+            f"\n== {transactions:,} transactions: sandbox up in {time.perf_counter() - began:.1f} s",
+            flush=True,
+        )
+        counts = warm(sandbox)
+        card = max(counts, key=lambda token: counts[token])
+        print(f"   warmed {sum(counts.values()):,} records on {len(counts)} cards; reading the largest card "
+              f"({counts[card]:,} records)", flush=True)  # fmt: skip
+        discover_tap(sandbox, workdir, card)
+        results: list[Result] = []
+        for client in clients:
+            result = Result(client.name)
+            for _ in range(runs):
+                launch = client.prepare(sandbox, workdir, card, EARLY)
+                result.runs.append(run_client(launch.command, launch.markers))
+            last = result.runs[-1]
+            print(f"   {client.name}: {result.records:,} records, {result.records_per_s:,.0f} records/s "
+                  f"(runs: {', '.join(f'{r.records / r.wall_s:,.0f}' for r in result.runs)}), "
+                  f"{last.peak_rss_mb:.0f} MB", flush=True)  # fmt: skip
+            results.append(result)
+        startups = startup(sandbox, workdir, card, runs)
+    return Table(transactions=transactions, card_records=counts[card], results=results, startup=startups)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="100000,1000000", help="comma-separated transaction counts")
+    parser.add_argument("--runs", type=int, default=3, help="runs per client (median; at least 3)")
+    parser.add_argument(
+        "--only", default="", help="comma-separated words; run only clients whose name has one"
+    )
+    parser.add_argument(
+        "--cold-imports", action="store_true", help="no bytecode cache: every process compiles its imports"
+    )
+    parser.add_argument(
+        "--latency", action="store_true", help="also run the latency-bound scenario (source-trastpay)"
+    )
+    parser.add_argument("--quick", action="store_true", help="20,000 transactions only")
+    parser.add_argument(
+        "--output", type=Path, default=Path(__file__).resolve().parent.parent / "docs" / "performance.md"
+    )
+    args = parser.parse_args()
+    try:
+        sizes = [20_000] if args.quick else [int(size.replace("_", "")) for size in args.sizes.split(",")]
+    except ValueError:
+        parser.error(f"--sizes must be comma-separated integers, got {args.sizes!r}")
+    if args.runs < 3:
+        parser.error("--runs must be at least 3 (the table reports medians)")
+    cache = bytecode_cache(not args.cold_imports)
+    print(f"bytecode cache: {cache}", flush=True)
+    words = [word.strip() for word in args.only.split(",") if word.strip()]
+    chosen = tuple(c for c in CLIENTS if c is RAW or not words or any(w in c.name for w in words))
+    tables = [measure_size(size, args.runs, chosen) for size in sizes]
+    latency_line = latency.summary(latency.scenario(183, 1000, 100_000), 1000) if args.latency else None
+    for table in tables:
+        print_table(table, raw=RAW.name, baselines=BASELINES)
+    print_targets(tables, raw=RAW.name, baselines=BASELINES)
+    write_markdown(
+        args.output,
+        tables,
+        raw=RAW.name,
+        baselines=BASELINES,
+        argv=sys.argv[1:],
+        cache=cache,
+        latency=latency_line,
+    )
+    if latency_line:
+        print(f"\n{latency_line}")
+    print(f"\nwrote {args.output}")
+
+
+if __name__ == "__main__":
+    main()
