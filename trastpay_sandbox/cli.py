@@ -103,6 +103,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--history-days", type=_positive_int, default=400, help="days of history (default 400)"
     )
     parser.add_argument(
+        "--cards-per-customer",
+        type=_positive_int,
+        default=None,
+        help="link exactly N soum cards to every customer (default: 1-3 soum cards, sometimes a USD card)",
+    )
+    parser.add_argument(
         "--clock-start",
         type=_timestamp,
         default=None,
@@ -182,6 +188,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "customers": args.customers,
         "transactions": args.transactions,
         "history_days": args.history_days,
+        "cards_per_customer": args.cards_per_customer,
         "cache_bytes": args.cache_mb * 1024 * 1024,
     }
     if args.clock_start is not None:

@@ -67,6 +67,7 @@ class SandboxServer:
         customers: int = 5,
         transactions: int | None = None,
         history_days: int = 400,
+        cards_per_customer: int | None = None,
         clock_start: str | datetime | None = None,
         faults: dict[str, Any] | None = None,
         refresh_grace: bool = False,
@@ -81,6 +82,8 @@ class SandboxServer:
         self._args = ["--seed", str(seed), "--customers", str(customers), "--history-days", str(history_days)]
         if transactions is not None:
             self._args += ["--transactions", str(transactions)]
+        if cards_per_customer is not None:
+            self._args += ["--cards-per-customer", str(cards_per_customer)]
         if clock_start is not None:
             text = clock_start.isoformat() if isinstance(clock_start, datetime) else clock_start
             self._args += ["--clock-start", text]

@@ -72,7 +72,14 @@ def build_customers(settings: SandboxSettings, store: CardStore) -> list[Custome
     last_day = local_day(start) + HORIZON_DAYS
     out = []
     for customer_id, person in make_customer_people(settings.seed, settings.customers):
-        cards = make_cards(settings.seed, customer_id, person.name, history_start, start + HORIZON_DAYS * DAY)
+        cards = make_cards(
+            settings.seed,
+            customer_id,
+            person.name,
+            history_start,
+            start + HORIZON_DAYS * DAY,
+            settings.cards_per_customer,
+        )
         contacts = tuple(make_contacts(settings.seed, customer_id))
         rate = monthly_rate(settings, customer_id)
         entity_rate = ENTITY_SHARE * min(rate, 90.0)

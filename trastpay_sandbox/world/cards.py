@@ -128,13 +128,24 @@ def _bin_for(rail: str, trastbank: bool, rng: random.Random) -> tuple[str, str, 
 
 
 def make_cards(
-    seed: int, customer_id: str, holder: str, history_start: int, horizon_end: int
+    seed: int,
+    customer_id: str,
+    holder: str,
+    history_start: int,
+    horizon_end: int,
+    count: int | None = None,
 ) -> list[CardSpec]:
-    """1-3 soum cards (about 60 % HUMO, 40 % UZCARD; the first is Trastbank's) and 0-1 USD MasterCard."""
+    """1-3 soum cards (about 60 % HUMO, 40 % UZCARD; the first is Trastbank's) and 0-1 USD MasterCard.
+
+    ``count`` forces exactly that many soum cards and no USD card (load scenarios).
+    """
     rng = rng_for(seed, "cards", customer_id)
     soum_count = rng.choices((1, 2, 3), weights=(45, 35, 20))[0]
+    with_usd = rng.random() < 0.45
+    if count is not None:
+        soum_count, with_usd = count, False
     specs: list[CardSpec] = []
-    for index in range(soum_count + (1 if rng.random() < 0.45 else 0)):
+    for index in range(soum_count + (1 if with_usd else 0)):
         usd = index == soum_count
         rail = "MASTERCARD" if usd else ("HUMO" if rng.random() < 0.6 else "UZCARD")
         trastbank = usd or index == 0 or rng.random() < 0.4

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from datetime import datetime
 
 import pytest
@@ -34,6 +35,8 @@ def test_given_generated_cards_when_masking_then_only_first6_and_last4_survive()
         ({"history_days": 0}, "history_days"),
         ({"clock_start": datetime(2026, 1, 1)}, "offset"),
         ({"cache_bytes": -5}, "cache_bytes"),
+        ({"cards_per_customer": 0}, "cards_per_customer"),
+        ({"cards_per_customer": 201}, "cards_per_customer"),
     ],
 )
 def test_given_bad_settings_when_building_then_error_names_the_field(
@@ -75,3 +78,16 @@ def test_given_cashback_when_purchases_post_or_reverse_then_accruals_and_reversa
             else:
                 assert entry["occurred_at"] == source["reversed_at"]
                 assert entry["amount_minor"] < 0
+
+
+def test_given_cards_per_customer_when_building_then_every_customer_links_exactly_that_many_soum_cards(
+    make_world: Callable[..., World],
+) -> None:
+    world = make_world(customers=2, cards_per_customer=50, history_days=30, transactions=5_000)
+    for customer in world.customers():
+        physical = [card for card in world.truth(customer.id, "cards") if not card["is_virtual"]]
+        assert len(physical) == 50
+        assert {card["currency"] for card in physical} == {"UZS"}
+        assert len({card["card_token"] for card in physical}) == 50
+        with_activity = {item["card_token"] for item in world.truth(customer.id, "card_transactions")}
+        assert len(with_activity) >= 45
