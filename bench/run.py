@@ -171,7 +171,7 @@ def main() -> None:
     words = [word.strip() for word in args.only.split(",") if word.strip()]
     chosen = tuple(c for c in CLIENTS if c is RAW or not words or any(w in c.name for w in words))
     tables = [measure_size(size, args.runs, chosen) for size in sizes]
-    latency_line = latency.summary(latency.scenario(183, 1000, 100_000), 1000) if args.latency else None
+    latency_line = latency.summary(latency.scenario(183, 100, 100_000), 100) if args.latency else None
     for table in tables:
         print_table(table, raw=RAW.name, baselines=BASELINES)
     print_targets(tables, raw=RAW.name, baselines=BASELINES)

@@ -151,9 +151,13 @@ class TrastpayStream(Stream):
         emitted_at = _now_millis()
         try:
             session = self._session_factory()
-            for partition in session.partitions(definition):
+            plan = [
+                (partition, state.cursor_for(partition.key) if incremental else None)
+                for partition in session.partitions(definition)
+            ]
+            session.read_ahead(definition, plan)
+            for partition, cursor in plan:
                 key = partition.key
-                cursor = state.cursor_for(key) if incremental else None
                 for item in session.read(definition, partition, cursor):
                     if isinstance(item, Checkpoint):
                         state.advance(key, item.cursor)

@@ -20,6 +20,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from singer_sdk import Stream
+from singer_sdk.helpers._state import get_state_if_exists
 from singer_sdk.helpers.conform import TypeConformanceLevel
 
 from trastpay.cursors import parse_instant
@@ -49,6 +50,7 @@ class TrastpayStream(Stream):
         self.stream_def = stream_def
         self._trastpay_tap = tap
         self._partitions: dict[str, Partition] | None = None
+        self._read_ahead_announced = False
         super().__init__(tap=tap, schema=load_schema(stream_def.name), name=stream_def.name)
         self.primary_keys = list(stream_def.primary_key)
         self.replication_key = stream_def.cursor_field
@@ -105,19 +107,36 @@ class TrastpayStream(Stream):
         bookmark, and the core would then checkpoint ``start_date`` itself as if data had been read.
         The core applies ``start_date``, lookback and settlement lag to the raw bookmark.
         """
+        return self._bookmark_in(self.get_context_state(context))
+
+    def _bookmark_in(self, state: Mapping[str, Any]) -> str | None:
         if self.replication_key is None:
             return None
-        state = self.get_context_state(context)
         value = state.get(BOOKMARK_KEY)
         if value is None or state.get("replication_key", self.replication_key) != self.replication_key:
             return None
         return str(value)
+
+    def _announce_read_ahead(self) -> None:
+        """Tell the core every partition this run will read, with its bookmark, so it can fetch ahead.
+
+        The bookmarks are looked up without creating state entries for partitions not read yet.
+        """
+        if self._read_ahead_announced or not self.stream_def.partitioned:
+            return
+        self._read_ahead_announced = True
+        plan = []
+        for partition in self._core_partitions().values():
+            stored = get_state_if_exists(self.tap_state, self.name, dict(partition.values)) or {}
+            plan.append((partition, self._bookmark_in(stored)))
+        self._trastpay_tap.session.read_ahead(self.stream_def, plan)
 
     def get_records(self, context: types.Context | None) -> Iterable[dict[str, Any]]:
         """Delegate to the core; apply each checkpoint after the records before it were written."""
         partition = self._partition_for(context)
         if partition is None:
             return
+        self._announce_read_ahead()
         cursor = self.saved_cursor(context)
         for item in self._trastpay_tap.session.read(self.stream_def, partition, cursor):
             if isinstance(item, Checkpoint):

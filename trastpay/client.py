@@ -3,8 +3,9 @@
 Every status becomes a typed error in :func:`error_for_status`, the single mapping both adapters
 rely on. Reads are retried only after 429, 5xx, a broken connection or a malformed 2xx answer,
 with capped full-jitter exponential backoff that never waits less than ``Retry-After``. A 401
-triggers exactly one token refresh and one resend. Messages carry status, problem slug and path,
-never a response body, a token or a card number.
+triggers at most one token refresh by that request and a resend (a token that had worked and
+expired while the request waited, under concurrent reads, is replaced the same way). Messages
+carry status, problem slug and path, never a response body, a token or a card number.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import random
 import re
 import time
+from collections import deque
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from datetime import datetime
@@ -49,6 +51,8 @@ class Page(NamedTuple):
 BACKOFF_BASE_S = 0.5
 BACKOFF_CAP_S = 30.0
 MAX_RETRY_AFTER_S = 300.0
+MAX_TOKENS_PER_REQUEST = 4
+"""At most this many distinct access tokens may be refused for one request before it fails."""
 _SCOPE = re.compile(r"\b[a-z_]+:read\b")
 
 
@@ -129,6 +133,7 @@ class TrastpayClient:
             on_response=self.observe_server_time,
         )
         self.server_time: datetime | None = None
+        self._worked_tokens: deque[str] = deque(maxlen=8)  # recent access tokens the API accepted
         self._last_date_header: str | None = None
         self._timeout = (min(10.0, config.timeout_seconds), config.timeout_seconds)
         base = {"Accept": "application/json", "X-Device-Id": config.device_id}
@@ -205,18 +210,29 @@ class TrastpayClient:
         scope: str | None,
     ) -> Page:
         attempt = 0
-        refreshed_after_401 = False
+        refreshed_here = False
+        rejected: set[str] = set()
         while True:
             attempt += 1
             try:
                 return self._attempt(method, path, params, body, attempt, scope)
             except _Unauthorized as unauthorized:
-                if refreshed_after_401:
+                token = unauthorized.token
+                # One refresh per request: a token refreshed for this request and refused on first
+                # use means the login is gone. A token that did work (for any thread) and is now
+                # refused simply expired while this request waited, which concurrent reads meet.
+                if (
+                    token in rejected
+                    or (refreshed_here and token not in self._worked_tokens)
+                    or len(rejected) >= MAX_TOKENS_PER_REQUEST
+                ):
                     raise unauthorized.error from None
-                refreshed_after_401 = True
-                attempt -= 1  # the resend after one refresh is not a retry
+                rejected.add(token)
+                attempt -= 1  # the resend after a refresh is not a retry
                 try:
-                    self.tokens.handle_unauthorized(unauthorized.token)
+                    before = self.tokens.refresh_count
+                    self.tokens.handle_unauthorized(token)
+                    refreshed_here = refreshed_here or self.tokens.refresh_count != before
                 except (RateLimited, ServerError, ConnectionFailed) as error:
                     attempt += 1
                     self._wait_or_raise(error, attempt, idempotent, None)
@@ -272,7 +288,9 @@ class TrastpayClient:
                 raise ConnectionFailed(
                     f"{method} {scrub_pans(path)} to {self.config.base_url} timed out ({type(exc).__name__})."
                 ) from None
-            except requests.ConnectionError as exc:
+            except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
+                # ChunkedEncodingError: the connection broke mid-body (IncompleteRead), which requests
+                # does not class as a ConnectionError; it is the same failure and is retried as one.
                 outcome = "connection_error"
                 raise ConnectionFailed(
                     f"Could not reach {self.config.base_url} ({type(exc).__name__}); check base_url and "
@@ -282,6 +300,8 @@ class TrastpayClient:
             request_id = response.headers.get("X-Request-Id")
             self.observe_server_time(response)
             payload = self._interpret(response, method, path, token, scope)
+            if token not in self._worked_tokens:
+                self._worked_tokens.append(token)
             return Page(payload, not might_hold_pan(response.content))
         except (ConnectionFailed, PayloadError) as error:
             if outcome == "ok":

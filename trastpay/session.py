@@ -9,7 +9,7 @@ it) and never passes a record that has not been yielded yet (it is emitted after
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -17,12 +17,17 @@ from typing import Any
 
 from trastpay.client import TrastpayClient
 from trastpay.config import TrastpayConfig
-from trastpay.cursors import TASHKENT, CursorTracker, format_instant, read_start
+from trastpay.cursors import TASHKENT, CursorTracker, format_instant, parse_instant, read_start
 from trastpay.errors import ConfigError, PayloadError, StateError
+from trastpay.read_ahead import ReadAhead
 from trastpay.records import RecordProcessor
 from trastpay.streams import StreamDef, get_stream
 
 Clock = Callable[[], datetime]
+READ_AHEAD_RECORDS = 10_000
+"""Records the read-ahead may hold in memory across all partitions waiting their turn (order of 10-20 MB)."""
+Page = tuple[list[Any], bool]
+"""``(items, pan_free)``: one answer's records and whether its raw body provably held no card number."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +70,7 @@ class TrastpaySession:
         )
         self._processors: dict[str, RecordProcessor] = {}
         self._parent_ids_seen: dict[tuple[str, str], list[str]] = {}
+        self._ahead: dict[str, ReadAhead[Page]] = {}
 
     def __enter__(self) -> TrastpaySession:
         return self
@@ -73,6 +79,9 @@ class TrastpaySession:
         self.close()
 
     def close(self) -> None:
+        for ahead in self._ahead.values():
+            ahead.close()
+        self._ahead.clear()
         self.client.close()
 
     def now(self) -> datetime:
@@ -134,6 +143,28 @@ class TrastpaySession:
                     )
                 yield value
 
+    def read_ahead(self, stream: StreamDef, plan: Sequence[tuple[Partition, str | None]]) -> None:
+        """Announce the partitions (and their saved cursors) :meth:`read` will be asked for, in order.
+
+        Up to ``max_concurrency`` of them are then fetched in background threads while earlier
+        ones are consumed (see :mod:`trastpay.read_ahead`); :meth:`read` still hands over records,
+        checkpoints and errors exactly in the order a serial read would. The partitions waiting
+        their turn buffer up to :data:`READ_AHEAD_RECORDS` records between them, so the connection
+        stays busy while one long partition is consumed. A single partition is read inline.
+        """
+        previous = self._ahead.pop(stream.name, None)
+        if previous is not None:
+            previous.close()
+        if len(plan) < 2 or self.config.max_concurrency < 2:
+            return
+        entries = [
+            ((partition.key, cursor), self._page_producer(stream, partition, cursor))
+            for partition, cursor in plan
+        ]
+        workers = self.config.max_concurrency
+        depth = max(2, READ_AHEAD_RECORDS // (self.config.page_size * workers))
+        self._ahead[stream.name] = ReadAhead(entries, workers=workers, depth=depth)
+
     def read(
         self, stream: StreamDef, partition: Partition, cursor: str | None
     ) -> Iterator[dict[str, Any] | Checkpoint]:
@@ -141,10 +172,9 @@ class TrastpaySession:
         if stream.partitioned and partition.key is None:
             raise ValueError(f"stream '{stream.name}' is partitioned: read it per partition")
         processor = self.processor(stream)
-        path = stream.path.replace("{parent_id}", partition.key or "")
         if not stream.incremental:
             allow = self.config.card_tokens if stream.name == "cards" else None
-            for items, pan_free in self._pages(stream, path, None):
+            for items, pan_free in self._pages_of(stream, partition, cursor):
                 for item in items:
                     record = processor.process(item, partition.key, pan_free=pan_free)
                     if allow is None or record.get("card_token") in allow:
@@ -158,23 +188,15 @@ class TrastpaySession:
                 f"State of stream '{stream.name}' (partition {partition.key}): "
                 "cursor is not an RFC 3339 timestamp"
             ) from None
-        now = self.now()
-        if tracker.instant is not None and tracker.instant > now:
-            yield Checkpoint(cursor)
-            return
-        start = read_start(self.config, stream, tracker.instant)
-        pages = (
-            self._statement_pages(stream, partition, start, now)
-            if stream.request_style == "statement"
-            else self._pages(stream, path, start)
-        )
         cursor_field = stream.cursor_field
         if cursor_field is None:
             raise ValueError(f"stream '{stream.name}' has no cursor field")
         process = processor.process
         observe = tracker.observe
         key = partition.key
-        for items, pan_free in pages:
+        pages_read = 0
+        for items, pan_free in self._pages_of(stream, partition, cursor):
+            pages_read += 1
             try:
                 for item in items:
                     record = process(item, key, pan_free=pan_free)
@@ -186,10 +208,41 @@ class TrastpaySession:
                     f"Stream '{stream.name}': field '{cursor_field}' is not an RFC 3339 timestamp."
                 ) from None
             yield Checkpoint(checkpoint)
+        if pages_read == 0:
+            yield Checkpoint(cursor)
 
-    def _pages(
-        self, stream: StreamDef, path: str, since: datetime | None
-    ) -> Iterator[tuple[list[Any], bool]]:
+    def _pages_of(self, stream: StreamDef, partition: Partition, cursor: str | None) -> Iterator[Page]:
+        """The pages of one partition: from the read-ahead when it was announced, else fetched here."""
+        ahead = self._ahead.get(stream.name)
+        pages = ahead.take((partition.key, cursor)) if ahead is not None else None
+        return pages if pages is not None else self._page_producer(stream, partition, cursor)()
+
+    def _page_producer(
+        self, stream: StreamDef, partition: Partition, cursor: str | None
+    ) -> Callable[[], Iterator[Page]]:
+        """What fetches one partition's pages (everything that needs the network, none of the records).
+
+        An incremental partition whose saved cursor is later than "now" has no pages.
+        """
+        path = stream.path.replace("{parent_id}", partition.key or "")
+
+        def produce() -> Iterator[Page]:
+            if not stream.incremental:
+                yield from self._pages(stream, path, None)
+                return
+            saved = parse_instant(cursor) if cursor is not None else None
+            now = self.now()
+            if saved is not None and saved > now:
+                return
+            start = read_start(self.config, stream, saved)
+            if stream.request_style == "statement":
+                yield from self._statement_pages(stream, partition, start, now)
+            else:
+                yield from self._pages(stream, path, start)
+
+        return produce
+
+    def _pages(self, stream: StreamDef, path: str, since: datetime | None) -> Iterator[Page]:
         """``(items, pan_free)`` per page of a ``full`` or ``list`` endpoint, following ``next_page``."""
         if stream.request_style == "full":
             page = self.client.get_page(path, scope=stream.scope)
@@ -210,7 +263,7 @@ class TrastpaySession:
 
     def _statement_pages(
         self, stream: StreamDef, partition: Partition, start: datetime, now: datetime
-    ) -> Iterator[tuple[list[Any], bool]]:
+    ) -> Iterator[Page]:
         body: dict[str, Any] = {
             "card_token": partition.key,
             "from": format_instant(start),

@@ -38,6 +38,10 @@ class ScriptedSession:
         self.scripts = scripts
         self.fail_with = fail_with
         self.cursors: dict[tuple[str, str | None], str | None] = {}
+        self.announced: dict[str, list[tuple[str | None, str | None]]] = {}
+
+    def read_ahead(self, stream: StreamDef, plan: Any) -> None:
+        self.announced[stream.name] = [(partition.key, cursor) for partition, cursor in plan]
 
     def partitions(self, stream: StreamDef) -> Iterator[Partition]:
         for name, key in self.scripts:
@@ -161,6 +165,8 @@ def test_given_saved_partition_state_when_read_incrementally_then_core_gets_each
         ("card_transactions", "crd_a"): "2026-09-01T10:00:00+05:00",
         ("card_transactions", "crd_b"): None,
     }
+    # announced up front, in reading order, so the core can fetch the partitions concurrently
+    assert session.announced["card_transactions"] == [("crd_a", "2026-09-01T10:00:00+05:00"), ("crd_b", None)]
 
 
 def test_given_saved_state_when_read_in_full_refresh_then_reads_from_start_but_still_checkpoints() -> None:

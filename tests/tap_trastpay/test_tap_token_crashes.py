@@ -98,7 +98,7 @@ def _stored_token(store: Path) -> str | None:
 def test_given_kills_at_random_moments_when_running_again_then_no_new_login_is_needed(
     config_path: Path, grace_sandbox: SandboxServer
 ) -> None:
-    grace_sandbox.set_faults({"latency_ms": 200})
+    grace_sandbox.set_faults({"latency_ms": 600})  # long enough runs for the kills to land mid-sync
     try:
         _kill_runs_at_random(config_path)
     finally:

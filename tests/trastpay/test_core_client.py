@@ -142,6 +142,58 @@ def test_given_401_twice_when_reading_then_auth_error_after_one_refresh() -> Non
 
 
 @responses.activate
+def test_given_token_that_worked_then_expired_while_waiting_when_reading_then_refreshed_again_and_read() -> (
+    None
+):
+    # Concurrent reads: while this request waits, another one refreshes at_1 -> at_2 and uses it;
+    # at_2 then expires too. This request adopts at_2, is refused, and may refresh once itself.
+    _login()
+    responses.post(REFRESH_URL, json=token_answer(2))
+    responses.post(REFRESH_URL, json=token_answer(3))
+    client, _, rotations = _client()
+    expired = {"at_1"}
+
+    def transfers(request: requests.PreparedRequest) -> tuple[int, dict[str, str], bytes]:
+        token = str(request.headers["Authorization"]).removeprefix("Bearer ")
+        if token == "at_1":
+            client.get_json("/cards")  # the "other thread": refreshes to at_2 and succeeds with it
+            expired.add("at_2")
+        if token in expired:
+            return 401, {}, orjson.dumps(problem(401, "token-expired"))
+        return 200, {}, orjson.dumps(list_page([]))
+
+    def cards(request: requests.PreparedRequest) -> tuple[int, dict[str, str], bytes]:
+        token = str(request.headers["Authorization"]).removeprefix("Bearer ")
+        if token in expired:
+            return 401, {}, orjson.dumps(problem(401, "token-expired"))
+        return 200, {}, orjson.dumps(list_page([]))
+
+    responses.add_callback(responses.GET, TRANSFERS_URL, callback=transfers)
+    responses.add_callback(responses.GET, f"{BASE_URL}/cards", callback=cards)
+    client.get_json("/transfers")
+    sent = [
+        str(c.request.headers["Authorization"]) for c in _data_calls() if "/transfers" in str(c.request.url)
+    ]
+    assert sent == ["Bearer at_1", "Bearer at_2", "Bearer at_3"]
+    assert rotations == ["rt_1", "rt_2", "rt_3"]
+
+
+@responses.activate
+def test_given_fresh_token_refused_on_first_use_when_reading_then_auth_error_without_a_second_refresh() -> (
+    None
+):
+    _login()
+    responses.post(REFRESH_URL, json=token_answer(2))
+    responses.post(REFRESH_URL, json=token_answer(3))
+    responses.get(TRANSFERS_URL, status=401, json=problem(401, "token-revoked"))
+    client, _, _ = _client()
+    with pytest.raises(AuthError, match="401"):
+        client.get_json("/transfers")
+    assert len(_data_calls()) == 2
+    assert len([c for c in responses.calls if c.request.url == REFRESH_URL]) == 2  # login + one refresh
+
+
+@responses.activate
 def test_given_device_mismatch_when_reading_then_auth_error_names_device_id_without_refresh() -> None:
     _login()
     responses.get(TRANSFERS_URL, status=401, json=problem(401, "device-mismatch"))
