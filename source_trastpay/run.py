@@ -1,19 +1,36 @@
 """Console entry point ``source-trastpay``: the Airbyte protocol commands spec, check, discover, read.
 
-:class:`TrastpayEntrypoint` differs from the CDK's in one place: a config is validated by the core
-first, so an invalid setting is reported as "Invalid config field '<name>': <what is wrong>" (the
-CDK's own schema check names the offending value, not the setting, and may quote it).
+:class:`TrastpayEntrypoint` differs from the CDK's in two places:
+
+* a config is validated by the core first, so an invalid setting is reported as "Invalid config
+  field '<name>': <what is wrong>" (the CDK's own schema check names the offending value, not
+  the setting, and may quote it);
+* ``read`` serialises RECORD messages itself, as the same JSON the CDK writes (``type``, then
+  ``record`` with ``stream``, ``data``, ``emitted_at``), without first converting each message
+  to a dict through the CDK's generic serializer: on a large sync that conversion costs as much
+  as everything the core does per record. Every other message, and the whole read loop (state
+  record counts, memory monitor, queued messages), is the CDK's own. Lines are handed to stdout
+  in small batches; a STATE message is never written before the records it follows. One
+  deliberate difference: the CDK's serializer drops a record's top-level ``null`` fields, this
+  one writes them as the API sent them (``"closed_at": null``); destinations read both alike.
 """
 
 from __future__ import annotations
 
+import argparse
+import logging
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
+import orjson
 from airbyte_cdk.entrypoint import AirbyteEntrypoint
-from airbyte_cdk.logger import PRINT_BUFFER
-from airbyte_cdk.models import ConnectorSpecification  # type: ignore[attr-defined]  # implicit re-exports
+from airbyte_cdk.logger import PRINT_BUFFER, is_platform_debug_log_enabled
+from airbyte_cdk.models import (  # type: ignore[attr-defined]  # implicit re-exports
+    AirbyteMessage,
+    ConnectorSpecification,
+    Type,
+)
 
 from source_trastpay.errors import to_traced_exception
 from source_trastpay.source import SourceTrastpay
@@ -32,14 +49,67 @@ class TrastpayEntrypoint(AirbyteEntrypoint):
             raise to_traced_exception(error) from None
         AirbyteEntrypoint.validate_connection(source_spec, config)
 
+    def run(self, parsed_args: argparse.Namespace) -> Iterable[str]:
+        if parsed_args.command != "read":
+            yield from super().run(parsed_args)
+            return
+        yield from self._run_read(parsed_args)
+
+    def _run_read(self, parsed_args: argparse.Namespace) -> Iterator[str]:
+        """The CDK's ``read`` command with :func:`message_line` as the serializer."""
+        if getattr(parsed_args, "debug", False) or is_platform_debug_log_enabled():
+            self.logger.setLevel(logging.DEBUG)
+        else:
+            self.logger.setLevel(logging.INFO)
+        source_spec = self.source.spec(self.logger)
+        try:
+            config = self.source.configure(self.source.read_config(parsed_args.config), "")
+            yield from map(message_line, self._emit_queued_messages(self.source))
+            catalog = self.source.read_catalog(parsed_args.catalog)
+            state = self.source.read_state(parsed_args.state)
+            yield from map(message_line, self.read(source_spec, config, catalog, state))
+        finally:
+            yield from map(message_line, self._emit_queued_messages(self.source))
+
+
+def message_line(message: AirbyteMessage) -> str:
+    """One protocol line: RECORD messages serialised directly, the rest by the CDK."""
+    record = message.record
+    if (
+        message.type is Type.RECORD
+        and record is not None
+        and record.namespace is None
+        and record.meta is None
+    ):
+        return orjson.dumps(
+            {
+                "type": "RECORD",
+                "record": {"stream": record.stream, "data": record.data, "emitted_at": record.emitted_at},
+            }
+        ).decode("utf-8")
+    return AirbyteEntrypoint.airbyte_message_to_string(message)
+
+
+BATCH_LINES = 256
+"""Record lines joined into one write; anything else flushes the batch first and goes out at once."""
+
 
 def run(args: list[str] | None = None) -> None:
     """Run one Airbyte command (``sys.argv`` by default) and write its messages to stdout."""
     entrypoint = TrastpayEntrypoint(SourceTrastpay())
     parsed = entrypoint.parse_args(sys.argv[1:] if args is None else args)
     with PRINT_BUFFER:
-        for message in entrypoint.run(parsed):
-            sys.stdout.write(f"{message}\n")
+        batch: list[str] = []
+        write = sys.stdout.write
+        for line in entrypoint.run(parsed):
+            batch.append(line)
+            if len(batch) >= BATCH_LINES or not line.startswith('{"type":"RECORD"'):
+                batch.append("")
+                write("\n".join(batch))
+                batch.clear()
+        if batch:
+            batch.append("")
+            write("\n".join(batch))
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import decimal
 import sys
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -44,3 +45,13 @@ class OrjsonSingerWriter(GenericSingerWriter[str, Message]):
         out.write("\n")
         if message.type in _FLUSHING_TYPES:
             out.flush()
+
+    def write_record(
+        self, stream: str, record: dict[str, Any], version: int | None, time_extracted: datetime
+    ) -> None:
+        """A RECORD line exactly as ``write_message(RecordMessage(...))`` writes it, without the object."""
+        message: dict[str, Any] = {"type": "RECORD", "stream": stream, "record": record}
+        if version is not None:
+            message["version"] = version
+        message["time_extracted"] = time_extracted
+        sys.stdout.write(orjson.dumps(message, default=_default).decode("utf-8") + "\n")
