@@ -29,8 +29,11 @@ from airbyte_cdk.logger import PRINT_BUFFER, is_platform_debug_log_enabled
 from airbyte_cdk.models import (  # type: ignore[attr-defined]  # implicit re-exports
     AirbyteMessage,
     ConnectorSpecification,
+    FailureType,
     Type,
 )
+from airbyte_cdk.utils.airbyte_secrets_utils import filter_secrets
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_trastpay.errors import to_traced_exception
 from source_trastpay.source import SourceTrastpay
@@ -95,21 +98,44 @@ BATCH_LINES = 256
 
 
 def run(args: list[str] | None = None) -> None:
-    """Run one Airbyte command (``sys.argv`` by default) and write its messages to stdout."""
+    """Run one Airbyte command (``sys.argv`` by default) and write its messages to stdout.
+
+    A configuration or transient error ends the command with its TRACE message (failure type
+    config_error naming the setting, or transient_error naming what to retry) and exit code 1,
+    without a Python stack trace: there is no bug to debug, only one sentence the user must read.
+    A system error (a bug, an unexpected answer) keeps the CDK's handling, stack trace included.
+    """
     entrypoint = TrastpayEntrypoint(SourceTrastpay())
     parsed = entrypoint.parse_args(sys.argv[1:] if args is None else args)
     with PRINT_BUFFER:
         batch: list[str] = []
         write = sys.stdout.write
-        for line in entrypoint.run(parsed):
-            batch.append(line)
-            if len(batch) >= BATCH_LINES or not line.startswith('{"type":"RECORD"'):
-                batch.append("")
-                write("\n".join(batch))
-                batch.clear()
+        try:
+            for line in entrypoint.run(parsed):
+                batch.append(line)
+                if len(batch) >= BATCH_LINES or not line.startswith('{"type":"RECORD"'):
+                    batch.append("")
+                    write("\n".join(batch))
+                    batch.clear()
+        except AirbyteTracedException as error:
+            if error.failure_type not in (FailureType.config_error, FailureType.transient_error):
+                raise
+            batch.append(error_line_without_stack(error))
+            batch.append("")
+            write("\n".join(batch))
+            PRINT_BUFFER.flush()
+            sys.exit(1)
         if batch:
             batch.append("")
             write("\n".join(batch))
+
+
+def error_line_without_stack(error: AirbyteTracedException) -> str:
+    """The TRACE message of an error the user can act on, secrets filtered, with no stack trace."""
+    message = error.as_sanitized_airbyte_message()
+    if message.trace is not None and message.trace.error is not None:
+        message.trace.error.stack_trace = None
+    return filter_secrets(AirbyteEntrypoint.airbyte_message_to_string(message))
 
 
 if __name__ == "__main__":

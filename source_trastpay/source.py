@@ -137,7 +137,11 @@ class SourceTrastpay(AbstractSource):
         try:
             self._live_config = self._with_latest_token(config)
             parse_config(self._live_config)
+            # Log in and list the cards once before any stream: a refused login, a wrong device or
+            # an unlinked card in card_tokens is one clear config error, not one failure per stream.
+            self._shared_session().check()
         except TrastpayError as error:
+            self._close_shared_session()
             raise to_traced_exception(error) from error
         try:
             yield from super().read(logger, config, catalog, state)

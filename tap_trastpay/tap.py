@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 from singer_sdk import Tap
+from singer_sdk.exceptions import ConfigValidationError
 from singer_sdk.helpers.capabilities import CapabilitiesEnum, PluginCapabilities, TapCapabilities
 
 from tap_trastpay.streams import TrastpayStream, bookmarks_as_core_state
@@ -23,7 +24,7 @@ from tap_trastpay.tokens import TapTokens
 from tap_trastpay.writer import OrjsonSingerWriter
 from trastpay import __version__
 from trastpay.config import CONFIG_SCHEMA, TrastpayConfig, parse_config
-from trastpay.errors import StateError, TrastpayError
+from trastpay.errors import ConfigError, StateError, TrastpayError
 from trastpay.session import TrastpaySession
 from trastpay.state import StreamState
 from trastpay.streams import STREAMS_BY_NAME
@@ -72,6 +73,23 @@ class TapTrastpay(Tap):
         """The validated core config (raises ``ConfigError`` naming the bad field)."""
         settings = {k: v for k, v in self.config.items() if k in CONFIG_SCHEMA["properties"]}
         return parse_config(settings)
+
+    def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
+        """The core's validation first: its message names the setting and never repeats its value.
+
+        singer-sdk's own schema check quotes the offending value, which prints a refresh token
+        pasted into the wrong field, or a card number typed into card_tokens.
+        """
+        settings = {k: v for k, v in self._config.items() if k in CONFIG_SCHEMA["properties"]}
+        try:
+            parse_config(settings)
+        except ConfigError as error:
+            line = f"{error.failure_type}: {error.message}"
+            if raise_errors:
+                raise ConfigValidationError("Config validation failed", errors=[line]) from None
+            self.logger.warning("Config validation failed: %s", line)
+            return [line]
+        return super()._validate_config(raise_errors=raise_errors)
 
     @property
     def session(self) -> TrastpaySession:

@@ -31,6 +31,7 @@ from urllib3.exceptions import NewConnectionError
 from trastpay.audit import audit_call
 from trastpay.errors import (
     AuthError,
+    ConfigError,
     ConnectionFailed,
     RateLimited,
     ReauthRequired,
@@ -184,7 +185,8 @@ class TokenManager:
                 },
                 timeout=(min(10.0, config.timeout_seconds), config.timeout_seconds),
             )
-        except (requests.ConnectionError, requests.Timeout) as exc:
+        except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError) as exc:
+            # A body cut short (ChunkedEncodingError) means the server answered: the token may be spent.
             self._audit(body, None, started, "connection_error")
             if _never_sent(exc):
                 self._unspend(token, resend)
@@ -275,6 +277,14 @@ class TokenManager:
                     + login_hint(config),
                     status=status,
                     problem_type=slug,
+                )
+            )
+        if status in (404, 405):
+            raise self._fail(
+                ConfigError(
+                    "base_url",
+                    f"answered {status} to the token refresh: it is not the Trastpay partner API root "
+                    "(it must include the API base path, e.g. http://127.0.0.1:8765/api/v1/trastpay)",
                 )
             )
         if status in (400, 422):

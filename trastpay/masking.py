@@ -2,7 +2,8 @@
 
 A full PAN must never leave the connector: fields named like ``*pan*`` are forced to at most the
 first 6 and last 4 digits, and every other string is scanned for Luhn-valid 13-19 digit runs
-(contiguous or in groups of four) which are masked in place. Personal names and phone numbers
+(contiguous or in groups separated by single spaces or dashes) which are masked in place.
+Personal names and phone numbers
 follow the configured ``pii_mode``: kept, replaced by a keyed HMAC (stable for joins, not
 reversible without the key), or dropped (null).
 """
@@ -17,8 +18,10 @@ from typing import Literal
 PiiMode = Literal["keep", "hash", "drop"]
 
 _PAN_CANDIDATE = re.compile(
-    r"(?<![0-9])(?:[0-9]{13,19}|[0-9]{4}[ -][0-9]{4}[ -][0-9]{4}[ -][0-9]{1,7})(?![0-9])"
+    r"(?<![0-9])(?:[0-9]{13,19}|[0-9]{4}(?:[ -][0-9]{2,6}){1,3}[ -][0-9]{1,7})(?![0-9])"
 )
+"""A contiguous run, or groups as people type them (4-4-4-4, 4-4-4-1 for 13 digits, 4-4-4-4-3 for
+19, 4-6-5...); :func:`_mask_match` then insists on 13-19 digits that pass Luhn."""
 _DIGITS_AS_ZERO = bytes.maketrans(b"123456789", b"000000000")
 _MASKED = re.compile(r"^[0-9]{0,6}\*+[0-9]{0,4}$")
 _SEPARATORS = str.maketrans("", "", " -")
@@ -59,7 +62,7 @@ def mask_pan(value: str) -> str:
 
 def _mask_match(match: re.Match[str]) -> str:
     digits = match.group(0).translate(_SEPARATORS)
-    if not luhn_valid(digits):
+    if not 13 <= len(digits) <= 19 or not luhn_valid(digits):
         return match.group(0)
     return digits[:6] + "*" * (len(digits) - 10) + digits[-4:]
 

@@ -96,9 +96,12 @@ class TrastpaySession:
         return server if server is not None and server > local else local
 
     def check(self) -> None:
-        """Refresh the login and read ``/cards`` once; raises a typed error a user can act on."""
+        """Refresh the login and list the cards (kept for the partitions); raises a typed error.
+
+        Every ``card_tokens`` entry must be one of the listed cards (``ConfigError`` otherwise).
+        """
         self.client.ensure_login()
-        self.client.get_json("/cards", scope="cards:read")
+        self._require_linked_cards(self._parent_keys(get_stream("cards"), "card_token"))
 
     def processor(self, stream: StreamDef) -> RecordProcessor:
         found = self._processors.get(stream.name)
@@ -115,23 +118,31 @@ class TrastpaySession:
             raise ValueError(f"stream '{stream.name}' has no parent")
         parent = get_stream(stream.parent)
         field_name = stream.partition_field or stream.parent_key
-        keys = self._parent_ids_seen.get((parent.name, stream.parent_key))
-        if keys is None:
-            # One listing per parent and session: card_transactions and statements share the cards.
-            keys = list(dict.fromkeys(self._parent_ids(parent, stream.parent_key)))
-            self._parent_ids_seen[(parent.name, stream.parent_key)] = keys
+        keys = self._parent_keys(parent, stream.parent_key)
         allow = self.config.card_tokens if parent.name == "cards" else None
         if allow:
-            missing = [token for token in allow if token not in keys]
-            if missing:
-                raise ConfigError(
-                    "card_tokens",
-                    f"{', '.join(missing)} {'is' if len(missing) == 1 else 'are'} not linked to this "
-                    "Trastpay profile; remove it or read the cards stream for valid tokens",
-                )
+            self._require_linked_cards(keys)
             keys = [key for key in keys if key in allow]
         for key in keys:
             yield Partition(key, {field_name: key})
+
+    def _parent_keys(self, parent: StreamDef, parent_key: str) -> list[str]:
+        """The parent's ids, listed once per session (card_transactions and statements share the cards)."""
+        keys = self._parent_ids_seen.get((parent.name, parent_key))
+        if keys is None:
+            keys = list(dict.fromkeys(self._parent_ids(parent, parent_key)))
+            self._parent_ids_seen[(parent.name, parent_key)] = keys
+        return keys
+
+    def _require_linked_cards(self, linked: list[str]) -> None:
+        """Every configured ``card_tokens`` entry must be one of the profile's cards."""
+        missing = [token for token in self.config.card_tokens or () if token not in linked]
+        if missing:
+            raise ConfigError(
+                "card_tokens",
+                f"{', '.join(missing)} {'is' if len(missing) == 1 else 'are'} not linked to this "
+                "Trastpay profile; remove it or read the cards stream for valid tokens",
+            )
 
     def _parent_ids(self, parent: StreamDef, parent_key: str) -> Iterator[str]:
         for items, _ in self._pages(parent, parent.path, None):
