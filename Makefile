@@ -57,7 +57,7 @@ test-all: lint typecheck meltano node-deps
 
 bench: setup
 	$(VENV)/bin/python bench/sandbox_throughput.py
-	$(VENV)/bin/python bench/run.py --quick
+	$(VENV)/bin/python bench/run.py --sizes 100000,1000000 --latency
 
 sandbox: setup
 	$(VENV)/bin/trastpay-sandbox

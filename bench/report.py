@@ -15,6 +15,7 @@ THROUGHPUT = {"source-trastpay read": (100_000, 0.4, 2.4), "tap-trastpay": (80_0
 RSS_CAP_MB = 120.0
 RSS_CAP_SIZE = 1_000_000
 RSS_GROWTH = 1.10
+ANALYSIS_MARKER = "<!-- analysis: kept by bench/run.py -->"
 HEADER = ("client", "records", "records/s", "x raw", "peak RSS MB", "CPU s", "wall s")
 
 
@@ -162,9 +163,19 @@ def write_markdown(
     baselines: dict[str, str],
     argv: list[str],
     cache: str,
-    latency: str | None = None,
+    scenarios: list[str] | None = None,
 ) -> None:
-    """Write the tables, targets and machine to ``path`` (replacing it)."""
+    """Write the tables, targets, scenarios and machine to ``path``.
+
+    Everything from the :data:`ANALYSIS_MARKER` line on (the hand-written profile and what was
+    tried) is kept as it is; the measured part above it is replaced.
+    """
+    kept = ""
+    if path.exists():
+        previous = path.read_text(encoding="utf-8")
+        at = previous.find(ANALYSIS_MARKER)
+        if at >= 0:
+            kept = previous[at:]
     lines = [
         "# Performance",
         "",
@@ -196,6 +207,8 @@ def write_markdown(
         f"| {what} | {measured} | {'yes' if met else '**no**'} |"
         for what, measured, met in targets(tables, raw, baselines)
     ]
-    if latency:
-        lines += ["", "## Latency-bound scenario", "", latency]
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    if scenarios:
+        lines += ["", "## Latency-bound and no-op incremental scenarios", ""]
+        lines += [f"- {line}" for line in scenarios]
+    text = "\n".join(lines) + "\n"
+    path.write_text(text + ("\n" + kept if kept else ""), encoding="utf-8")

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import incremental
 import latency
 import orjson
 import urllib3
@@ -153,7 +154,9 @@ def main() -> None:
         "--cold-imports", action="store_true", help="no bytecode cache: every process compiles its imports"
     )
     parser.add_argument(
-        "--latency", action="store_true", help="also run the latency-bound scenario (source-trastpay)"
+        "--latency",
+        action="store_true",
+        help="also run the latency-bound scenario and the no-op incremental over 50 cards",
     )
     parser.add_argument("--quick", action="store_true", help="20,000 transactions only")
     parser.add_argument(
@@ -171,7 +174,10 @@ def main() -> None:
     words = [word.strip() for word in args.only.split(",") if word.strip()]
     chosen = tuple(c for c in CLIENTS if c is RAW or not words or any(w in c.name for w in words))
     tables = [measure_size(size, args.runs, chosen) for size in sizes]
-    latency_line = latency.summary(latency.scenario(183, 100, 100_000), 100) if args.latency else None
+    scenarios: list[str] = []
+    if args.latency:
+        scenarios.append(latency.summary(latency.scenario(183, 100, 100_000), 100))
+        scenarios += incremental.measure(3)
     for table in tables:
         print_table(table, raw=RAW.name, baselines=BASELINES)
     print_targets(tables, raw=RAW.name, baselines=BASELINES)
@@ -182,10 +188,10 @@ def main() -> None:
         baselines=BASELINES,
         argv=sys.argv[1:],
         cache=cache,
-        latency=latency_line,
+        scenarios=scenarios,
     )
-    if latency_line:
-        print(f"\n{latency_line}")
+    if scenarios:
+        print("\n" + "\n".join(scenarios))
     print(f"\nwrote {args.output}")
 
 
