@@ -66,6 +66,9 @@ _JSON_NAMES: dict[type, str] = {
     list: "array",
 }
 _MAX_SIGNATURES = 1024
+_INTEGER_OR_NULL: tuple[type, ...] = (int, type(None))
+_MAX_MASKED_SEEN = 4096
+"""Masked card numbers already seen well-formed (a profile has few cards); checked by set lookup."""
 
 
 class _Plan(NamedTuple):
@@ -84,6 +87,7 @@ class RecordProcessor:
     __slots__ = (
         "_declared_types",
         "_known_scalars",
+        "_masked_seen",
         "_pii",
         "_plans",
         "_required",
@@ -105,6 +109,7 @@ class RecordProcessor:
             for name, prop in properties.items()
             if not {"object", "array"} & set(_types(prop.get("type")))
         )
+        self._masked_seen: set[str] = set()
         self._declared_types: dict[str, tuple[type, ...]] = {}
         for name, prop in properties.items():
             allowed = tuple(
@@ -123,7 +128,8 @@ class RecordProcessor:
         nested = tuple(key for key in keys if key not in self._known_scalars)
         kept_pii = self._pii.mode == "keep"
         plan = _Plan(
-            money=tuple(groups[MONEY]),
+            # declared integer money fields are checked with every declared type (the signature)
+            money=tuple(key for key in groups[MONEY] if self._declared_types.get(key) != _INTEGER_OR_NULL),
             pan=tuple(groups[PAN]),
             pii=() if kept_pii else tuple(groups[PII]),
             text=tuple(groups[TEXT] + groups[PII]) if kept_pii else tuple(groups[TEXT]),
@@ -181,10 +187,15 @@ class RecordProcessor:
             value = record[key]
             if type(value) is dict or type(value) is list:
                 record[key] = self._clean_nested(value, key)
+        masked = self._masked_seen
         for key in plan.pan:
             value = record[key]
-            if type(value) is str and not _MASKED_PAN.match(value):
-                record[key] = mask_pan(value)
+            if type(value) is str and value not in masked:
+                if _MASKED_PAN.match(value):
+                    if len(masked) < _MAX_MASKED_SEEN:
+                        masked.add(value)
+                else:
+                    record[key] = mask_pan(value)
         if pan_free:
             return record
         texts = [value for key in plan.text if type(value := record[key]) is str]
@@ -199,6 +210,11 @@ class RecordProcessor:
         """Raise for the first declared field whose value has another JSON type; remember a good layout."""
         for position, key, allowed in plan.typed:
             found = signature[position]
+            if found not in allowed and allowed == _INTEGER_OR_NULL and classify_field(key) == MONEY:
+                raise SchemaDriftError(
+                    f"Stream '{self.stream.name}': money field '{key}' changed type "
+                    f"(expected integer minor units, got {found.__name__})."
+                )
             if found not in allowed:
                 expected = " or ".join(dict.fromkeys(_JSON_NAMES.get(t, "null") for t in allowed))
                 raise SchemaDriftError(

@@ -8,6 +8,7 @@ it) and never passes a record that has not been yielded yet (it is emitted after
 
 from __future__ import annotations
 
+import operator
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
@@ -203,21 +204,21 @@ class TrastpaySession:
         if cursor_field is None:
             raise ValueError(f"stream '{stream.name}' has no cursor field")
         process = processor.process
-        observe = tracker.observe
+        cursor_of = operator.itemgetter(cursor_field)
         key = partition.key
         pages_read = 0
         for items, pan_free in self._pages_of(stream, partition, cursor):
             pages_read += 1
+            # A page is checked whole before any of it is handed over: never part of a broken page.
+            records = [process(item, key, pan_free=pan_free) for item in items]
             try:
-                for item in items:
-                    record = process(item, key, pan_free=pan_free)
-                    observe(record[cursor_field])
-                    yield record
+                tracker.observe_all(list(map(cursor_of, records)))
                 checkpoint = tracker.checkpoint()
             except ValueError:
                 raise PayloadError(
                     f"Stream '{stream.name}': field '{cursor_field}' is not an RFC 3339 timestamp."
                 ) from None
+            yield from records
             yield Checkpoint(checkpoint)
         if pages_read == 0:
             yield Checkpoint(cursor)

@@ -40,6 +40,26 @@ def test_given_same_format_when_observing_then_greatest_kept_as_the_records_own_
     assert tracker.checkpoint() == "2026-03-04T12:00:00+05:00"
 
 
+@pytest.mark.parametrize(
+    ("page", "expected"),
+    [
+        (["2026-03-04T10:00:00+05:00", "2026-03-04T12:00:00+05:00", "2026-03-04T11:00:00+05:00"], 1),
+        (["2026-03-04T10:00:00+05:00", "2026-03-04T06:30:00Z", "2026-03-04T11:00:00+05:00"], 1),
+        (["2026-03-04 12:00:00+05:00", "2026-03-04T11:00:00+05:00"], 0),
+        (["2026-03-04T11:00:00.5+05:00", "2026-03-04T11:00:00+05:00"], 0),
+    ],
+    ids=["uniform", "mixed-offsets", "mixed-separators", "mixed-precision"],
+)
+def test_given_a_page_when_observing_it_whole_then_same_maximum_as_one_by_one(
+    page: list[str], expected: int
+) -> None:
+    whole, one_by_one = CursorTracker("2026-03-04T09:00:00+05:00"), CursorTracker("2026-03-04T09:00:00+05:00")
+    whole.observe_all(page)
+    for value in page:
+        one_by_one.observe(value)
+    assert whole.checkpoint() == one_by_one.checkpoint() == page[expected]
+
+
 def test_given_malformed_maximum_when_checkpointing_then_value_error() -> None:
     tracker = CursorTracker("2026-03-04T10:00:00+05:00")
     tracker.observe("2026-13-99T99:00:00+05:00")
