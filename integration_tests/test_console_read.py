@@ -47,7 +47,10 @@ def _catalog_file(tmp_path: Path) -> Path:
 
 
 def test_given_same_read_when_run_from_console_then_records_equal_cdk_read_and_states_count_them(
-    fresh_config: ConfigFactory, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    fresh_config: ConfigFactory,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     through_cdk = sorted(
         json.dumps([stream, data], sort_keys=True)
@@ -61,7 +64,14 @@ def test_given_same_read_when_run_from_console_then_records_equal_cdk_read_and_s
     config_path = tmp_path / "config.json"
     config_path.write_text(json.dumps(fresh_config(device_id="console-read-run")), encoding="utf-8")
 
-    run(["read", "--config", str(config_path), "--catalog", str(_catalog_file(tmp_path))])
+    catalog_path = _catalog_file(tmp_path)
+    working_dir = tmp_path / "cwd"
+    working_dir.mkdir()
+    monkeypatch.chdir(working_dir)
+
+    run(["read", "--config", str(config_path), "--catalog", str(catalog_path)])
+
+    assert list(working_dir.iterdir()) == []  # no copy of the config (and its token) left behind
 
     messages = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     records = [m["record"] for m in messages if m["type"] == "RECORD"]

@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
+import tempfile
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
@@ -35,6 +37,7 @@ from airbyte_cdk.models import (  # type: ignore[attr-defined]  # implicit re-ex
 )
 from airbyte_cdk.sources.connector_state_manager import HashableStreamDescriptor
 from airbyte_cdk.utils.airbyte_secrets_utils import filter_secrets
+from airbyte_cdk.utils.constants import ENV_REQUEST_CACHE_PATH
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_trastpay.errors import to_traced_exception
@@ -91,11 +94,15 @@ class TrastpayEntrypoint(AirbyteEntrypoint):
             self.logger.setLevel(logging.INFO)
         source_spec = self.source.spec(self.logger)
         try:
-            config = self.source.configure(self.source.read_config(parsed_args.config), "")
-            yield from map(message_line, self._emit_queued_messages(self.source))
-            catalog = self.source.read_catalog(parsed_args.catalog)
-            state = self.source.read_state(parsed_args.state)
-            yield from map(message_line, self.read(source_spec, config, catalog, state))
+            # configure() writes the config (secrets included) into this directory, which the CDK
+            # also uses as its request-cache location: it must never be the working directory.
+            with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as temp_dir:
+                os.environ[ENV_REQUEST_CACHE_PATH] = temp_dir
+                config = self.source.configure(self.source.read_config(parsed_args.config), temp_dir)
+                yield from map(message_line, self._emit_queued_messages(self.source))
+                catalog = self.source.read_catalog(parsed_args.catalog)
+                state = self.source.read_state(parsed_args.state)
+                yield from map(message_line, self.read(source_spec, config, catalog, state))
         finally:
             yield from map(message_line, self._emit_queued_messages(self.source))
 
