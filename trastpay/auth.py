@@ -129,6 +129,8 @@ class TokenManager:
         self._broken: TrastpayError | None = None
         self.scopes: tuple[str, ...] = ()
         self.refresh_count = 0
+        self.after_401_token: str | None = None
+        """The access token the latest refresh after a 401 produced (a refusal of it is final)."""
 
     def access_token(self) -> str:
         """A token valid for at least the refresh margin; refreshes first when needed."""
@@ -143,7 +145,9 @@ class TokenManager:
             if self._access is not None and token != self._access and self._clock() < self._expires_at:
                 return self._access
             self._access = None
-            return self._refresh_locked()
+            fresh = self._refresh_locked()
+            self.after_401_token = fresh
+            return fresh
 
     def _fail(self, error: TrastpayError) -> TrastpayError:
         self._broken = error

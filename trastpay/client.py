@@ -221,9 +221,13 @@ class TrastpayClient:
                 # One refresh per request: a token refreshed for this request and refused on first
                 # use means the login is gone. A token that did work (for any thread) and is now
                 # refused simply expired while this request waited, which concurrent reads meet.
+                # A token another thread got by refreshing after a 401, refused before it ever
+                # worked, means the same: refreshing again would only repeat the refusal.
+                cured_nothing = token == self.tokens.after_401_token and token not in self._worked_tokens
                 if (
                     token in rejected
                     or (refreshed_here and token not in self._worked_tokens)
+                    or cured_nothing
                     or len(rejected) >= MAX_TOKENS_PER_REQUEST
                 ):
                     raise unauthorized.error from None

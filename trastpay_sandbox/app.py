@@ -22,6 +22,7 @@ from starlette.types import ASGIApp
 from trastpay_sandbox.auth import AuthService
 from trastpay_sandbox.context import Dispatcher, SandboxContext
 from trastpay_sandbox.faults import Faults
+from trastpay_sandbox.hostile_middleware import HostileMiddleware
 from trastpay_sandbox.middleware import (
     API_PREFIX,
     FaultMiddleware,
@@ -32,6 +33,7 @@ from trastpay_sandbox.options import SandboxOptions
 from trastpay_sandbox.problems import Problem
 from trastpay_sandbox.routes_api import api_routes
 from trastpay_sandbox.routes_hooks import hook_routes
+from trastpay_sandbox.session_faults import SessionFaultMiddleware
 from trastpay_sandbox.spec import spec_json_bytes, spec_yaml_bytes
 
 if TYPE_CHECKING:
@@ -50,9 +52,12 @@ class SandboxApp(Starlette):
     def build_middleware_stack(self) -> ASGIApp:
         inner = super().build_middleware_stack()
         ctx: SandboxContext = self.state.sandbox
-        return RequestIdMiddleware(
-            FaultMiddleware(inner, faults=ctx.faults, auth=ctx.auth), now=ctx.world.now
+        hostile = HostileMiddleware(inner, faults=ctx.faults)
+        faulty = FaultMiddleware(hostile, faults=ctx.faults, auth=ctx.auth)
+        session = SessionFaultMiddleware(
+            faulty, faults=ctx.faults, state=ctx.session_faults, now=ctx.world.now
         )
+        return RequestIdMiddleware(session, now=ctx.world.now)
 
 
 async def _problem_handler(request: Request, exc: Exception) -> Response:

@@ -11,6 +11,7 @@ from starlette.requests import Request
 from trastpay_sandbox.auth import AuthService, Principal
 from trastpay_sandbox.faults import Faults
 from trastpay_sandbox.options import SandboxOptions
+from trastpay_sandbox.session_faults import SessionFaultState
 
 if TYPE_CHECKING:
     from trastpay_sandbox.world import World
@@ -34,6 +35,7 @@ class SandboxContext:
     faults: Faults
     dispatcher: Dispatcher | None
     subscriptions: list[str] = field(default_factory=list)
+    session_faults: SessionFaultState = field(default_factory=SessionFaultState)
 
 
 def context_of(request: Request) -> SandboxContext:

@@ -27,6 +27,17 @@ client that takes a while to start still meets the fault.
     an access token expires after serving that many data pages.
 ``per_token_rps`` number
     a token bucket per access token; over the rate: 429 + ``Retry-After``.
+
+Hostile-data switches (``corrupt_page``, ``schema_drift``, ``hostile_strings``, ``plant_pan``,
+``huge_page``, ``record_secrets``) change what a data answer *says*; they are validated and
+documented in :mod:`trastpay_sandbox.hostile` and applied by
+:mod:`trastpay_sandbox.hostile_middleware`.
+
+Session switches (``journal``, ``revoke_access_after_pages``, ``lose_refresh_answer``,
+``late_visible``, ``coarse_cursors``) record requests, revoke access tokens mid-pagination, lose a
+token refresh answer after the server rotated, hide records until later, and make many records
+share one cursor value; they are validated, documented and applied
+in :mod:`trastpay_sandbox.session_faults` (``GET /_sandbox/requests`` reads the journal).
 """
 
 from __future__ import annotations
@@ -47,8 +58,27 @@ FAULT_KEYS: tuple[str, ...] = (
     "malformed_page",
     "expire_token_after_pages",
     "per_token_rps",
+    # hostile-data switches: trastpay_sandbox.hostile
+    "corrupt_page",
+    "schema_drift",
+    "hostile_strings",
+    "plant_pan",
+    "huge_page",
+    "record_secrets",
+    # session switches: trastpay_sandbox.session_faults
+    "journal",
+    "revoke_access_after_pages",
+    "lose_refresh_answer",
+    "late_visible",
+    "coarse_cursors",
 )
 _SERVER_ERRORS = (500, 502, 503, 504)
+_SESSION_KEYS = frozenset(
+    ("journal", "revoke_access_after_pages", "lose_refresh_answer", "late_visible", "coarse_cursors")
+)
+_HOSTILE_KEYS = frozenset(
+    ("corrupt_page", "schema_drift", "hostile_strings", "plant_pan", "huge_page", "record_secrets")
+)
 
 
 class FaultConfigError(ValueError):
@@ -96,6 +126,15 @@ def _object(field: str, value: object, allowed: set[str], required: set[str]) ->
 def _one_of(field: str, spec: Mapping[str, Any], a: str, b: str) -> None:
     if (a in spec) == (b in spec):
         raise FaultConfigError(field, f"give exactly one of '{a}' or '{b}'")
+
+
+def _hostile(key: str, value: object) -> Any:
+    from trastpay_sandbox.hostile import HostileConfigError, validate_hostile
+
+    try:
+        return validate_hostile(key, value)
+    except HostileConfigError as exc:
+        raise FaultConfigError(exc.field, str(exc).partition(": ")[2]) from None
 
 
 def validate_faults(raw: object) -> dict[str, Any]:
@@ -148,6 +187,12 @@ def validate_faults(raw: object) -> dict[str, Any]:
             out[key] = {which: _integer(f"{name}.{which}", sel[which], minimum=1)}
         elif key == "expire_token_after_pages":
             out[key] = _integer(name, value, minimum=1)
+        elif key in _HOSTILE_KEYS:
+            out[key] = _hostile(key, value)
+        elif key in _SESSION_KEYS:
+            from trastpay_sandbox.session_faults import validate_session_fault
+
+            out[key] = validate_session_fault(key, value)
         else:
             out[key] = _number(name, value, minimum=0, exclusive_min=True)
     return out

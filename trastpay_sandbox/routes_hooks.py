@@ -21,8 +21,11 @@ from starlette.routing import BaseRoute, Route
 from trastpay_sandbox.auth import check_phone
 from trastpay_sandbox.context import SandboxContext, context_of
 from trastpay_sandbox.faults import FaultConfigError
+from trastpay_sandbox.hostile import rewrite_truth
+from trastpay_sandbox.hostile_middleware import issued_secrets
 from trastpay_sandbox.problems import Problem, invalid, not_found
 from trastpay_sandbox.routes_api import json_response
+from trastpay_sandbox.session_faults import requests_journal, rewrite_truth_session
 from trastpay_sandbox.validation import (
     json_object,
     parse_time,
@@ -77,10 +80,18 @@ async def truth(request: Request) -> Response:
         raise not_found(f"unknown stream '{stream}'; known: {', '.join(TRUTH_STREAMS)}", field="stream")
     ctx = context_of(request)
     customer_id = _customer_id(ctx, params.get("phone"))
-    records = (
-        ctx.world.saved_invoices(customer_id)
-        if stream == "saved_invoices"
-        else list(ctx.world.truth(customer_id, stream))
+    records = list(
+        rewrite_truth_session(
+            ctx.faults.config,
+            stream,
+            rewrite_truth(
+                ctx.faults.config,
+                stream,
+                ctx.world.saved_invoices(customer_id)
+                if stream == "saved_invoices"
+                else ctx.world.truth(customer_id, stream),
+            ),
+        )
     )
 
     def lines() -> Iterator[bytes]:
@@ -233,6 +244,8 @@ def hook_routes() -> list[BaseRoute]:
         Route("/_sandbox/faults", post_faults, methods=["POST"]),
         Route("/_sandbox/faults", delete_faults, methods=["DELETE"]),
         Route("/_sandbox/tokens/expire", expire_tokens, methods=["POST"]),
+        Route("/_sandbox/requests", requests_journal, methods=["GET"]),
+        Route("/_sandbox/issued-secrets", issued_secrets, methods=["GET"]),
         Route("/_sandbox/webhooks", register_webhook, methods=["POST"]),
         Route("/_sandbox/webhooks/rotate-secret", rotate_secret, methods=["POST"]),
         Route("/_sandbox/webhooks/replay", replay_webhooks, methods=["POST"]),
