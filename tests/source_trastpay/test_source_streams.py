@@ -18,6 +18,7 @@ from airbyte_cdk.models import (  # type: ignore[attr-defined]
 )
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
+from source_trastpay import streams as streams_module
 from source_trastpay.streams import FULL_REFRESH_STATE, TrastpayStream
 from trastpay.errors import ServerError, TrastpayError
 from trastpay.session import Checkpoint, Partition
@@ -284,3 +285,20 @@ def test_given_stream_when_described_then_catalog_entry_carries_core_keys_cursor
     assert entry.source_defined_cursor is True
     assert entry.supported_sync_modes == [SyncMode.full_refresh, SyncMode.incremental]
     assert "period_start" in entry.json_schema["properties"]
+
+
+def test_given_a_long_re_read_not_moving_the_cursor_when_read_then_state_every_so_many_records(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(streams_module, "STATE_EVERY_RECORDS", 3)
+    saved = "2026-09-05T10:00:00+05:00"
+    page = [_transfer("2026-09-04T10:00:00+05:00", f"t{i}") for i in range(2)]
+    script: Script = [*page, Checkpoint(saved), *page, Checkpoint(saved), *page, Checkpoint(saved)]
+    session = ScriptedSession({("transfers", None): script})
+
+    messages = _read(session, "transfers", state={"cursor": saved})
+
+    kinds = [m.type for m in messages]
+    # page 2's unchanged checkpoint is skipped (2 records since the last STATE), page 3's is not (4)
+    assert kinds == [Type.RECORD] * 2 + [Type.STATE] + [Type.RECORD] * 4 + [Type.STATE]
+    assert _states(messages) == [{"cursor": saved}, {"cursor": saved}]
