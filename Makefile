@@ -9,7 +9,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
 
-.PHONY: node-deps setup demo test test-all lint typecheck unit bench sandbox clean meltano
+.PHONY: node-deps setup demo test test-all lint typecheck unit bench reliability sandbox clean meltano
 
 $(UV):
 	$(PY) -m venv .uv
@@ -54,6 +54,10 @@ test: lint typecheck meltano node-deps
 
 test-all: lint typecheck meltano node-deps
 	$(VENV)/bin/pytest
+
+# The whole reliability suite (slow cases included); CI runs its representative subset via `make test`.
+reliability: setup
+	$(VENV)/bin/pytest tests/reliability --reliability-report docs/reliability.md
 
 bench: setup
 	$(VENV)/bin/python bench/sandbox_throughput.py

@@ -15,6 +15,7 @@ move the bookmark past records the core has not finished (holds that settle late
 
 from __future__ import annotations
 
+import copy
 import typing as t
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -24,6 +25,7 @@ from singer_sdk.helpers._state import get_state_if_exists
 from singer_sdk.helpers._util import utc_now
 from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.mapper import SameRecordTransform
+from singer_sdk.singerlib.encoding.simple import StateMessage
 
 from tap_trastpay.writer import OrjsonSingerWriter
 from trastpay.cursors import parse_instant
@@ -37,6 +39,8 @@ if t.TYPE_CHECKING:
     from tap_trastpay.tap import TapTrastpay
 
 BOOKMARK_KEY = "replication_key_value"
+STATE_EVERY_RECORDS = 5_000
+"""Records after which the next page's checkpoint writes a STATE even if it did not change."""
 
 
 class TrastpayStream(Stream):
@@ -55,6 +59,7 @@ class TrastpayStream(Stream):
         self._partitions: dict[str, Partition] | None = None
         self._read_ahead_announced = False
         self._pass_through: bool | None = None
+        self._since_state = 0
         self._extracted_at = utc_now()
         super().__init__(tap=tap, schema=load_schema(stream_def.name), name=stream_def.name)
         self.primary_keys = list(stream_def.primary_key)
@@ -147,6 +152,8 @@ class TrastpayStream(Stream):
         for item in self._trastpay_tap.session.read(self.stream_def, partition, cursor):
             if isinstance(item, Checkpoint):
                 self._apply_checkpoint(context, item.cursor)
+                if self._since_state >= STATE_EVERY_RECORDS:
+                    self._write_state_again()
                 self._extracted_at = utc_now()  # records of the next page are extracted now
             else:
                 yield item
@@ -170,6 +177,7 @@ class TrastpayStream(Stream):
         stream map, they return the record as it is, and skipping them halves the tap's CPU per
         record. Anything else goes through the SDK unchanged.
         """
+        self._since_state += 1
         if self._pass_through is None:
             self._pass_through = self._records_pass_through()
         if not self._pass_through:
@@ -179,6 +187,16 @@ class TrastpayStream(Stream):
         assert isinstance(writer, OrjsonSingerWriter)
         writer.write_record(self.name, record, self._stream_version, self._extracted_at)
         self.state_manager.is_flushed = False
+
+    def _write_state_again(self) -> None:
+        """A STATE message now, even if equal to the last one (the SDK's writer skips repeats).
+
+        A re-read window (lookback, settlement lag) can run for tens of thousands of records
+        without moving a bookmark; a target commits what it loaded on STATE, so one comes at least
+        every :data:`STATE_EVERY_RECORDS` records.
+        """
+        self._since_state = 0
+        self._trastpay_tap.message_writer.write_message(StateMessage(value=copy.deepcopy(self.tap_state)))
 
     def _records_pass_through(self) -> bool:
         maps = self.stream_maps

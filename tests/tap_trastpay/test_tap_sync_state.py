@@ -15,6 +15,7 @@ from tap_harness import (
     run_tap,
 )
 
+from tap_trastpay import streams as streams_module
 from tap_trastpay.streams import TrastpayStream
 from tap_trastpay.tap import TapTrastpay
 from trastpay.errors import StateError
@@ -180,3 +181,23 @@ def test_given_partition_entries_without_context_when_starting_then_the_error_na
     state = {"bookmarks": {"card_transactions": {"partitions": [{"replication_key_value": FUTURE}]}}}
     with pytest.raises(StateError, match="card_transactions"):
         TapTrastpay(config=config, state=state, parse_env_config=False)
+
+
+def test_given_a_re_read_window_that_moves_no_bookmark_when_syncing_then_state_still_comes_regularly(
+    tap_config: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = {**tap_config, "page_size": 10, "settlement_lag_days": 30}
+    first = run_tap(config)
+    monkeypatch.setattr(streams_module, "STATE_EVERY_RECORDS", 15)
+
+    again = run_tap(config, state=copy.deepcopy(first.final_state))  # clock unchanged: only re-reads
+
+    records_between: list[int] = [0]
+    for message in again.messages:
+        if message["type"] == "RECORD":
+            records_between[-1] += 1
+        elif message["type"] == "STATE":
+            records_between.append(0)
+    assert sum(records_between) > 100  # the 30-day window is re-read
+    assert again.final_state == first.final_state  # and no bookmark moved
+    assert max(records_between) <= 15 + 10  # a STATE at least every STATE_EVERY_RECORDS + a page
