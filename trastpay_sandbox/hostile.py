@@ -36,6 +36,8 @@ import zlib
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
+from trastpay_sandbox.world.cards import luhn_check_digit
+
 HOSTILE_KEYS: tuple[str, ...] = (
     "corrupt_page",
     "schema_drift",
@@ -61,15 +63,7 @@ MAX_PAD_KB = 16_384
 
 def luhn_complete(prefix: str) -> str:
     """``prefix`` plus the Luhn check digit that makes it a valid card number."""
-    total = 0
-    for position, char in enumerate(reversed(prefix)):
-        value = int(char)
-        if position % 2 == 0:
-            value *= 2
-            if value > 9:
-                value -= 9
-        total += value
-    return prefix + str((10 - total % 10) % 10)
+    return prefix + luhn_check_digit(prefix)
 
 
 PLANTED_PANS: tuple[str, ...] = (
