@@ -23,10 +23,15 @@ def _catalog(config: dict[str, Any], deselect: tuple[str, str] | None = None) ->
         for item in entry["metadata"]:
             if item["breadcrumb"] == []:
                 item["metadata"]["selected"] = entry["tap_stream_id"] in STREAMS
-            if deselect and entry["tap_stream_id"] == deselect[0] and item["breadcrumb"] == [
-                "properties",
-                deselect[1],
-            ]:
+            if (
+                deselect
+                and entry["tap_stream_id"] == deselect[0]
+                and item["breadcrumb"]
+                == [
+                    "properties",
+                    deselect[1],
+                ]
+            ):
                 item["metadata"]["selected"] = False
     return catalog
 
