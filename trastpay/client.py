@@ -223,10 +223,15 @@ class TrastpayClient:
                 # refused simply expired while this request waited, which concurrent reads meet.
                 # A token another thread got by refreshing after a 401, refused before it ever
                 # worked, means the same: refreshing again would only repeat the refusal.
-                cured_nothing = token == self.tokens.after_401_token and token not in self._worked_tokens
+                # An answer that says the token *expired* (not refused) is always worth one more
+                # refresh: other threads may have used it up before this request's success was
+                # recorded. The bound on distinct tokens per request still rules out a loop.
+                expired = unauthorized.error.problem_type == "token-expired"
+                unproven = token not in self._worked_tokens and not expired
+                cured_nothing = token == self.tokens.after_401_token and unproven
                 if (
                     token in rejected
-                    or (refreshed_here and token not in self._worked_tokens)
+                    or (refreshed_here and unproven)
                     or cured_nothing
                     or len(rejected) >= MAX_TOKENS_PER_REQUEST
                 ):

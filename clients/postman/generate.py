@@ -100,6 +100,8 @@ FOLDERS: list[tuple[str, list[tuple[str, str]]]] = [
             ("sandboxWebhookReplay", ""),
             ("sandboxClockMove", ""),
             ("sandboxExpireTokens", ""),
+            ("sandboxIssuedSecrets", ""),
+            ("sandboxRequestJournal", ""),
         ],
     ),
 ]

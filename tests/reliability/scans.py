@@ -18,6 +18,8 @@ _DIGIT_RUN = re.compile(r"(?<![0-9]\.)(?<![0-9])[0-9](?:[ -]?[0-9])*(?![0-9]|\.[
 """A digit run with single spaces or dashes inside; not the fraction or the integer part of a
 decimal number (the SDKs log durations like ``0.01255664062500123``)."""
 _PROTOCOL_NUMBERS = re.compile(r'"(?:emitted_at|emittedAt)"\s*:\s*[0-9.]+(?:[eE][+-]?[0-9]+)?')
+_DIGESTS = re.compile(r"(?<![0-9A-Za-z])[0-9a-fA-F]{32,}(?![0-9A-Za-z])")
+"""Hex digests (the tap's sha256 seed fingerprint): their decimal stretches are not card numbers."""
 TRACEBACK_MARK = "Traceback (most recent call last)"
 
 
@@ -37,7 +39,7 @@ def find_pans(text: str) -> list[str]:
     A digit run may hold single spaces or dashes between digits; a run of more than 19 digits is
     not a card number (account numbers have 20), as for the masker.
     """
-    cleaned = _PROTOCOL_NUMBERS.sub('"emitted_at":0', text)
+    cleaned = _DIGESTS.sub("<digest>", _PROTOCOL_NUMBERS.sub('"emitted_at":0', text))
     found: list[str] = []
     for match in _DIGIT_RUN.finditer(cleaned):
         digits = re.sub(r"[ -]", "", match.group(0))

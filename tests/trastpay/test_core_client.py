@@ -381,3 +381,17 @@ def test_given_401_and_lost_refresh_answer_when_reading_then_one_resend_and_the_
     assert sent == [REFRESH_TOKEN, "rt_1", "rt_1"]
     assert rotations == ["rt_1", "rt_2"]
     assert _data_calls()[-1].request.headers["Authorization"] == "Bearer at_2"
+
+
+@responses.activate
+def test_given_fresh_token_answered_expired_when_reading_then_refreshed_again_within_the_bound() -> None:
+    # Concurrent reads can use up a fresh token before this request's resend: "expired" is not "refused".
+    _login()
+    for n in (2, 3):
+        responses.post(REFRESH_URL, json=token_answer(n))
+    responses.get(TRANSFERS_URL, status=401, json=problem(401, "token-expired"))
+    responses.get(TRANSFERS_URL, status=401, json=problem(401, "token-expired"))
+    responses.get(TRANSFERS_URL, json=list_page([]))
+    client, _, rotations = _client()
+    assert client.get_json("/transfers") == {"items": [], "next_page": None}
+    assert rotations == ["rt_1", "rt_2", "rt_3"]
