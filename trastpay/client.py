@@ -22,6 +22,7 @@ from typing import Any, NamedTuple
 
 import orjson
 import requests
+import urllib3
 from requests.adapters import HTTPAdapter
 
 from trastpay.audit import audit_call
@@ -291,7 +292,9 @@ class TrastpayClient:
                     data=data,
                     headers=headers,
                     timeout=self._timeout,
+                    stream=True,
                 )
+                content = _read_body(response)
             except requests.Timeout as exc:
                 outcome = "timeout"
                 raise ConnectionFailed(
@@ -308,10 +311,10 @@ class TrastpayClient:
             status = response.status_code
             request_id = response.headers.get("X-Request-Id")
             self.observe_server_time(response)
-            payload = self._interpret(response, method, path, token, scope)
+            payload = self._interpret(response, content, method, path, token, scope)
             if token not in self._worked_tokens:
                 self._worked_tokens.append(token)
-            return Page(payload, not might_hold_pan(response.content))
+            return Page(payload, not might_hold_pan(content))
         except (ConnectionFailed, PayloadError) as error:
             if outcome == "ok":
                 outcome = type(error).__name__
@@ -340,12 +343,18 @@ class TrastpayClient:
             )
 
     def _interpret(
-        self, response: requests.Response, method: str, path: str, token: str, scope: str | None
+        self,
+        response: requests.Response,
+        content: bytes,
+        method: str,
+        path: str,
+        token: str,
+        scope: str | None,
     ) -> dict[str, Any]:
         status = response.status_code
         if 200 <= status < 300:
             try:
-                payload = orjson.loads(response.content)
+                payload = orjson.loads(content)
             except orjson.JSONDecodeError:
                 raise PayloadError(
                     f"{method} {scrub_pans(path)} answered {status} with a body that is not valid JSON "
@@ -376,6 +385,28 @@ class TrastpayClient:
         if isinstance(error, RateLimited | ServerError):
             raise _Retry(error, retry_after)
         raise error
+
+
+def _read_body(response: requests.Response) -> bytes:
+    """The whole body of a 2xx answer in one read (an error answer is read the usual way).
+
+    ``Response.content`` reads in 10 KB chunks, which costs about 1 ms of CPU per 600 KB page;
+    reading the urllib3 response whole does the same in one call. Its failures are raised as the
+    requests exceptions ``Response.content`` would raise, so they are handled (and retried) alike;
+    a body shorter than its Content-Length is one of them, never a short page.
+    """
+    if not 200 <= response.status_code < 300:
+        return response.content
+    try:
+        return response.raw.read(decode_content=True)
+    except urllib3.exceptions.ReadTimeoutError as exc:
+        raise requests.exceptions.ReadTimeout(exc) from None
+    except urllib3.exceptions.ProtocolError as exc:  # IncompleteRead, connection reset mid-body
+        raise requests.exceptions.ChunkedEncodingError(exc) from None
+    except (urllib3.exceptions.HTTPError, OSError) as exc:
+        raise requests.exceptions.ConnectionError(exc) from None
+    finally:
+        response.close()
 
 
 class _Unauthorized(Exception):

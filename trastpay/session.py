@@ -162,12 +162,13 @@ class TrastpaySession:
         ones are consumed (see :mod:`trastpay.read_ahead`); :meth:`read` still hands over records,
         checkpoints and errors exactly in the order a serial read would. The partitions waiting
         their turn buffer up to :data:`READ_AHEAD_RECORDS` records between them, so the connection
-        stays busy while one long partition is consumed. A single partition is read inline.
+        stays busy while one long partition is consumed. A plan of one partition still gets one
+        thread: its next pages travel and are parsed while the current one is processed.
         """
         previous = self._ahead.pop(stream.name, None)
         if previous is not None:
             previous.close()
-        if len(plan) < 2 or self.config.max_concurrency < 2:
+        if not plan or self.config.max_concurrency < 2:
             return
         entries = [
             ((partition.key, cursor), self._page_producer(stream, partition, cursor))

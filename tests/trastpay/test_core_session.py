@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -309,3 +310,39 @@ def test_given_partitions_read_in_parallel_when_syncing_then_one_login_and_every
     assert len([c for c in api.calls if c.request.url == REFRESH_URL]) == 1
     bodies = sorted(orjson.loads(c.request.body)["card_token"] for c in _data_calls(api) if c.request.body)
     assert bodies == tokens
+
+
+def _paged_statement(api: responses.RequestsMock, pages: int) -> list[str]:
+    """Serve ``pages`` statement pages of one record each; answers which thread fetched each page."""
+    fetched_by: list[str] = []
+
+    def answer(request: Any) -> tuple[int, dict[str, str], bytes]:
+        page = orjson.loads(request.body)["page"]
+        fetched_by.append(threading.current_thread().name)
+        following = page + 1 if page + 1 < pages else None
+        body = {"items": [card_transaction(page + 1, at(-9 + page))], "next_page": following}
+        return 200, {}, orjson.dumps(body)
+
+    api.add_callback(responses.POST, f"{BASE_URL}/statement", callback=answer)
+    return fetched_by
+
+
+def test_given_a_one_partition_plan_when_reading_then_its_pages_come_from_a_read_ahead_thread_in_order(
+    api: responses.RequestsMock,
+) -> None:
+    partition = Partition("crd_A1", {"card_token": "crd_A1"})
+    stream = get_stream("card_transactions")
+    fetched_by = _paged_statement(api, pages=3)
+    inline = _session(max_concurrency=1)
+    inline.read_ahead(stream, [(partition, None)])
+    expected = list(inline.read(stream, partition, None))
+    assert fetched_by == ["MainThread"] * 3  # max_concurrency 1: no thread
+
+    fetched_by.clear()
+    session = _session(max_concurrency=2)
+    session.read_ahead(stream, [(partition, None)])
+    items = list(session.read(stream, partition, None))
+    assert items == expected
+    assert [type(item).__name__ for item in items] == ["dict", "Checkpoint"] * 3
+    assert len(fetched_by) == 3
+    assert all(name.startswith("trastpay-read-ahead-") for name in fetched_by)
