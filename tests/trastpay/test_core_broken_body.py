@@ -94,6 +94,7 @@ class _CutOnce(BaseHTTPRequestHandler):
 
 
 def test_given_a_real_answer_shorter_than_its_length_when_reading_then_retried_never_half_a_page() -> None:
+    _CutOnce.pages_served = 0
     server = ThreadingHTTPServer(("127.0.0.1", 0), _CutOnce)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
