@@ -1,5 +1,9 @@
 """The device-bound access token, refreshed ahead of expiry and once on 401, under a lock.
 
+The token manager is the only owner of the 401 decision: the requestor (:mod:`trastpay.http`)
+asks :meth:`TokenManager.on_unauthorized` and either resends with the token it answers or
+stops with the error it raises.
+
 Refresh tokens are single use and rotate on every refresh. The rules that keep a sync from
 locking its user out:
 
@@ -16,105 +20,47 @@ locking its user out:
 
 from __future__ import annotations
 
-import math
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
-from email.utils import parsedate_to_datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-import orjson
-import requests
-from urllib3.exceptions import NewConnectionError
-
-from trastpay.audit import audit_call
 from trastpay.errors import (
-    AuthError,
-    ConfigError,
     ConnectionFailed,
+    PayloadError,
     RateLimited,
     ReauthRequired,
     ServerError,
     TrastpayError,
 )
+from trastpay.http import Refusals, Requestor, login_hint
 
 if TYPE_CHECKING:
     from trastpay.config import TrastpayConfig
 
 REFRESH_PATH = "/auth/refresh"
-
-
-def read_problem(response: requests.Response) -> tuple[str | None, str | None, str | None]:
-    """``(slug, title, detail)`` of an RFC 9457 problem answer; ``None``s when it is not one."""
-    try:
-        problem = orjson.loads(response.content)
-    except orjson.JSONDecodeError:
-        return None, None, None
-    if not isinstance(problem, dict):
-        return None, None, None
-    problem_type = problem.get("type")
-    slug = problem_type.rstrip("/").rsplit("/", 1)[-1] if isinstance(problem_type, str) else None
-    title = problem.get("title") if isinstance(problem.get("title"), str) else None
-    detail = problem.get("detail") if isinstance(problem.get("detail"), str) else None
-    return slug, title, detail
-
-
-def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header (delta-seconds or HTTP date), or ``None``."""
-    if not value:
-        return None
-    text = value.strip()
-    try:
-        seconds = float(text)
-    except ValueError:
-        pass
-    else:
-        return max(0.0, seconds) if math.isfinite(seconds) else None
-    try:
-        when = parsedate_to_datetime(text)
-    except (TypeError, ValueError):
-        return None
-    current = time.time() if now is None else now
-    return max(0.0, when.timestamp() - current)
-
-
-def _never_sent(exc: requests.RequestException) -> bool:
-    """True when the request provably never reached the server (so nothing was spent)."""
-    if isinstance(exc, requests.ConnectTimeout):
-        return True
-    if isinstance(exc, requests.ReadTimeout):
-        return False
-    reason: Any = exc.args[0] if exc.args else None
-    reason = getattr(reason, "reason", reason)
-    return isinstance(reason, NewConnectionError)
-
-
-def login_hint(config: TrastpayConfig) -> str:
-    return (
-        "Log in again with an OTP: `trastpay auth login --phone <phone> "
-        f"--device-id {config.device_id}` and put the new refresh token in the config."
-    )
+MAX_TOKENS_PER_REQUEST = 4
+"""At most this many distinct access tokens may be refused for one request before it fails."""
 
 
 class TokenManager:
-    """Hands out a valid access token; see the module docstring for the rotation rules."""
+    """Hands out a valid access token and owns every 401 decision; see the module docstring."""
 
     def __init__(
         self,
         config: TrastpayConfig,
-        session: requests.Session,
+        http: Requestor,
         on_rotate: Callable[[str], None],
         *,
         clock: Callable[[], float] = time.monotonic,
         refresh_margin_s: float = 120.0,
         lock_factory: Callable[[], AbstractContextManager[object]] | None = None,
         reload: Callable[[], str | None] | None = None,
-        on_response: Callable[[requests.Response], None] | None = None,
     ) -> None:
         self._config = config
-        self._on_response = on_response
-        self._session = session
+        self._http = http
         self._on_rotate = on_rotate
         self._clock = clock
         self._margin = refresh_margin_s
@@ -127,10 +73,11 @@ class TokenManager:
         self._sent: set[str] = set()
         self._uncertain: set[str] = set()
         self._broken: TrastpayError | None = None
+        self._worked: deque[str] = deque(maxlen=8)  # recent access tokens the API accepted
+        self._after_401: str | None = None  # the token the latest refresh after a 401 produced
         self.scopes: tuple[str, ...] = ()
         self.refresh_count = 0
-        self.after_401_token: str | None = None
-        """The access token the latest refresh after a 401 produced (a refusal of it is final)."""
+        """How many refreshes succeeded (read by tests and the tap's harness; no decision uses it)."""
 
     def access_token(self) -> str:
         """A token valid for at least the refresh margin; refreshes first when needed."""
@@ -139,14 +86,49 @@ class TokenManager:
                 return self._access
             return self._refresh_locked()
 
+    def accepted(self, token: str) -> None:
+        """The API accepted ``token``: a later refusal of it means it expired, not that the login is gone."""
+        if token not in self._worked:
+            self._worked.append(token)
+
+    def on_unauthorized(self, token: str, refusal: TrastpayError, tried: Refusals) -> str:
+        """After a 401 with ``token``: the token to resend with, or ``refusal`` raised when it is final.
+
+        One refresh per request: a token refreshed for this request and refused on first use means
+        the login is gone. A token that did work (for any thread) and is now refused simply expired
+        while this request waited, which concurrent reads meet. A token another thread got by
+        refreshing after a 401, refused before it ever worked, means the same: refreshing again
+        would only repeat the refusal. An answer that says the token *expired* (not refused) is
+        always worth one more refresh: other threads may have used it up before this request's
+        success was recorded. The bound on distinct tokens per request rules out a loop. A token
+        bound to another device is never cured by a refresh.
+        """
+        if refusal.problem_type == "device-mismatch":
+            raise refusal
+        expired = refusal.problem_type == "token-expired"
+        unproven = token not in self._worked and not expired
+        if (
+            token in tried.tokens
+            or (tried.refreshed and unproven)
+            or (token == self._after_401 and unproven)
+            or len(tried.tokens) >= MAX_TOKENS_PER_REQUEST
+        ):
+            raise refusal
+        tried.tokens.add(token)
+        before = self.refresh_count
+        try:
+            return self.handle_unauthorized(token)
+        finally:
+            tried.refreshed = tried.refreshed or self.refresh_count != before
+
     def handle_unauthorized(self, token: str) -> str:
-        """After a 401 with ``token``: refresh once, unless another thread already replaced it."""
+        """Replace ``token`` after a 401: refresh once, unless another thread already replaced it."""
         with self._lock:
             if self._access is not None and token != self._access and self._clock() < self._expires_at:
                 return self._access
             self._access = None
             fresh = self._refresh_locked()
-            self.after_401_token = fresh
+            self._after_401 = fresh
             return fresh
 
     def _fail(self, error: TrastpayError) -> TrastpayError:
@@ -168,7 +150,8 @@ class TokenManager:
         if token in self._sent and token not in self._uncertain:
             raise self._fail(
                 ReauthRequired(
-                    "The refresh token was already spent and is never sent twice. " + login_hint(self._config)
+                    "The refresh token was already spent and is never sent twice. "
+                    + login_hint(self._config.device_id)
                 )
             )
         resend = token in self._uncertain
@@ -178,51 +161,41 @@ class TokenManager:
         body = {"refresh_token": token, "client_id": config.client_id, "device_id": config.device_id}
         started = self._clock()
         try:
-            response = self._session.post(
-                config.base_url + REFRESH_PATH,
-                data=orjson.dumps(body),
-                headers={
-                    "Content-Type": "application/json",
-                    "Accept": "application/json",
-                    "X-Device-Id": config.device_id,
-                    **({"X-Consent-Id": config.consent_id} if config.consent_id else {}),
-                },
-                timeout=(min(10.0, config.timeout_seconds), config.timeout_seconds),
-            )
-        except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError) as exc:
-            # A body cut short (ChunkedEncodingError) means the server answered: the token may be spent.
-            self._audit(body, None, started, "connection_error")
-            if _never_sent(exc):
+            # Never retried here: whether the same token may be sent again is this manager's call.
+            answer = self._http.request("POST", REFRESH_PATH, body=body, context="refresh", retry=False)
+        except ConnectionFailed as exc:
+            # A body cut short means the server answered: the token may be spent.
+            if not exc.maybe_sent:
                 self._unspend(token, resend)
                 raise ConnectionFailed(
-                    f"Could not connect to {config.base_url} to refresh the access token "
-                    f"({type(exc).__name__}); check base_url and the network."
+                    f"Could not connect to {config.base_url} to refresh the access token; "
+                    "check base_url and the network.",
+                    maybe_sent=False,
                 ) from None
-            return self._lost(token, resend, f"the connection broke ({type(exc).__name__})")
-        self._audit(body, response.status_code, started, "ok" if response.ok else "error")
-        if self._on_response is not None:
-            self._on_response(response)
-        if response.status_code == 200:
-            try:
-                answer = orjson.loads(response.content)
-                access = answer["access_token"]
-                successor = answer["refresh_token"]
-                expires_in = answer["expires_in"]
-                if not (isinstance(access, str) and isinstance(successor, str) and access and successor):
-                    raise TypeError("tokens missing")
-                if isinstance(expires_in, bool) or not isinstance(expires_in, int) or expires_in <= 0:
-                    raise TypeError("expires_in")
-            except (orjson.JSONDecodeError, KeyError, TypeError):
-                return self._lost(token, resend, "the answer was not the promised token JSON")
-            self._rotate(successor)
-            self._refresh_token = successor
-            self._access = access
-            self._expires_at = started + expires_in - min(self._margin, expires_in / 2)
-            scopes = answer.get("scopes")
-            self.scopes = tuple(s for s in scopes if isinstance(s, str)) if isinstance(scopes, list) else ()
-            self.refresh_count += 1
-            return access
-        return self._refused(response, token, resend)
+            return self._lost(token, resend, "the connection broke")
+        except PayloadError:
+            return self._lost(token, resend, "the answer was not the promised token JSON")
+        except (RateLimited, ServerError):
+            self._unspend(token, resend)
+            raise
+        except TrastpayError as error:
+            raise self._fail(error) from None
+        payload = answer.payload
+        access = payload.get("access_token")
+        successor = payload.get("refresh_token")
+        expires_in = payload.get("expires_in")
+        if not (isinstance(access, str) and isinstance(successor, str) and access and successor) or (
+            isinstance(expires_in, bool) or not isinstance(expires_in, int) or expires_in <= 0
+        ):
+            return self._lost(token, resend, "the answer was not the promised token JSON")
+        self._rotate(successor)
+        self._refresh_token = successor
+        self._access = access
+        self._expires_at = started + expires_in - min(self._margin, expires_in / 2)
+        scopes = payload.get("scopes")
+        self.scopes = tuple(s for s in scopes if isinstance(s, str)) if isinstance(scopes, list) else ()
+        self.refresh_count += 1
+        return access
 
     def _unspend(self, token: str, resend: bool) -> None:
         if resend:
@@ -235,75 +208,13 @@ class TokenManager:
             raise self._fail(
                 ReauthRequired(
                     f"The answer to a token refresh was lost twice ({why}); the refresh token may be "
-                    "spent and is not sent a third time. " + login_hint(self._config)
+                    "spent and is not sent a third time. " + login_hint(self._config.device_id)
                 )
             )
         self._uncertain.add(token)
         raise ConnectionFailed(
             f"The answer to a token refresh from {self._config.base_url} was lost ({why}); "
             "the same refresh token will be tried once more."
-        )
-
-    def _refused(self, response: requests.Response, token: str, resend: bool) -> str:
-        status = response.status_code
-        slug, _, _ = read_problem(response)
-        config = self._config
-        if status == 429 or status >= 500:
-            self._unspend(token, resend)
-            if status == 429:
-                retry_after = parse_retry_after(response.headers.get("Retry-After"))
-                raise RateLimited("Token refresh was rate limited (429).", retry_after=retry_after)
-            raise ServerError(
-                f"Token refresh failed with {status} ({slug or 'server error'}).", status=status
-            )
-        if slug == "device-mismatch":
-            raise self._fail(
-                AuthError(
-                    f"The refresh token was issued to another device than device_id '{config.device_id}' "
-                    "(device-mismatch): set device_id to the device used at login, or log in again.",
-                    status=status,
-                    problem_type=slug,
-                )
-            )
-        if slug == "refresh-token-reused":
-            raise self._fail(
-                ReauthRequired(
-                    "Trastpay revoked this login because a spent refresh token was presented "
-                    "(refresh-token-reused). " + login_hint(config),
-                    status=status,
-                    problem_type=slug,
-                )
-            )
-        if status == 401:
-            raise self._fail(
-                ReauthRequired(
-                    f"Trastpay refused the refresh token (401 {slug or 'unauthorized'}). "
-                    + login_hint(config),
-                    status=status,
-                    problem_type=slug,
-                )
-            )
-        if status in (404, 405):
-            raise self._fail(
-                ConfigError(
-                    "base_url",
-                    f"answered {status} to the token refresh: it is not the Trastpay partner API root "
-                    "(it must include the API base path, e.g. http://127.0.0.1:8765/api/v1/trastpay)",
-                )
-            )
-        if status in (400, 422):
-            raise self._fail(
-                AuthError(
-                    f"Token refresh was rejected ({status} {slug or 'invalid-request'}): check client_id "
-                    "and device_id.",
-                    status=status,
-                    problem_type=slug,
-                )
-            )
-        raise self._fail(
-            AuthError(
-                f"Token refresh failed with status {status} ({slug or 'no problem type'}).", status=status
-            )
         )
 
     def _rotate(self, successor: str) -> None:
@@ -318,17 +229,5 @@ class TokenManager:
                 )
             ) from exc
 
-    def _audit(self, body: dict[str, str], status: int | None, started: float, outcome: str) -> None:
-        audit_call(
-            method="POST",
-            path=REFRESH_PATH,
-            body=body,
-            status=status,
-            duration_ms=(self._clock() - started) * 1000.0,
-            attempt=1,
-            consent_id=self._config.consent_id,
-            outcome=outcome,
-        )
 
-
-__all__ = ["TokenManager", "login_hint", "parse_retry_after", "read_problem"]
+__all__ = ["MAX_TOKENS_PER_REQUEST", "TokenManager"]

@@ -80,9 +80,17 @@ class ServerError(TrastpayError):
 
 
 class ConnectionFailed(TrastpayError):
-    """The host could not be reached or the connection broke, after retries."""
+    """The host could not be reached or the connection broke, after retries.
+
+    ``maybe_sent`` is False only when the request provably never reached the server (nothing was
+    spent), which is what lets a refresh token be sent again without counting as a resend.
+    """
 
     failure_type: FailureType = "transient_error"
+
+    def __init__(self, message: str, *, maybe_sent: bool = True) -> None:
+        super().__init__(message)
+        self.maybe_sent = maybe_sent
 
 
 class PayloadError(TrastpayError):

@@ -13,20 +13,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import orjson
 import requests
 
-from trastpay.auth import read_problem
-from trastpay.errors import (
-    AuthError,
-    ConnectionFailed,
-    InvalidRequest,
-    PayloadError,
-    RateLimited,
-    ServerError,
-    TrastpayError,
-)
-from trastpay.masking import scrub_pans
+from trastpay.errors import AuthError, PayloadError
+from trastpay.http import Requestor
 
 OTP_PATH = "/auth/otp"
 LOGIN_PATH = "/auth/login"
@@ -52,17 +42,21 @@ def check_phone(phone: str) -> str:
 
 
 class LoginClient:
-    """Requests OTPs and exchanges them for tokens at one API base URL."""
+    """Requests OTPs and exchanges them for tokens at one API base URL.
+
+    Both calls go through the core's one request path (:mod:`trastpay.http`: audit line, status
+    mapping in the ``login`` context) but are never retried: a repeated OTP request texts the user
+    again, and a repeated login spends an attempt of the one-time password.
+    """
 
     def __init__(
         self, base_url: str, *, session: requests.Session | None = None, timeout_s: float = 30.0
     ) -> None:
         self.base_url = base_url.rstrip("/")
-        self._session = session or requests.Session()
-        self._timeout = (min(10.0, timeout_s), timeout_s)
+        self._http = Requestor(self.base_url, session=session, timeout_s=timeout_s)
 
     def close(self) -> None:
-        self._session.close()
+        self._http.close()
 
     def __enter__(self) -> LoginClient:
         return self
@@ -72,7 +66,7 @@ class LoginClient:
 
     def request_otp(self, phone: str) -> int | None:
         """Ask Trastpay to send a one-time password to ``phone``; returns its lifetime in seconds."""
-        answer = self._post(OTP_PATH, {"phone": check_phone(phone)}, expected=(200, 202))
+        answer = self._post(OTP_PATH, {"phone": check_phone(phone)})
         expires_in = answer.get("expires_in")
         return expires_in if type(expires_in) is int else None
 
@@ -97,7 +91,7 @@ class LoginClient:
         }
         if scopes:
             body["scopes"] = list(scopes)
-        answer = self._post(LOGIN_PATH, body, expected=(200,))
+        answer = self._post(LOGIN_PATH, body)
         access, refresh = answer.get("access_token"), answer.get("refresh_token")
         expires_in = answer.get("expires_in")
         if not (isinstance(access, str) and access and isinstance(refresh, str) and refresh):
@@ -110,46 +104,8 @@ class LoginClient:
             scopes=tuple(s for s in granted if isinstance(s, str)) if isinstance(granted, list) else (),
         )
 
-    def _post(self, path: str, body: Mapping[str, Any], *, expected: tuple[int, ...]) -> dict[str, Any]:
-        try:
-            response = self._session.post(
-                self.base_url + path,
-                data=orjson.dumps(body),
-                headers={"Content-Type": "application/json", "Accept": "application/json"},
-                timeout=self._timeout,
-            )
-        except (requests.ConnectionError, requests.Timeout) as exc:
-            raise ConnectionFailed(
-                f"Could not reach {self.base_url} ({type(exc).__name__}); "
-                "check the base URL and that the API is up."
-            ) from None
-        if response.status_code in expected:
-            try:
-                answer = orjson.loads(response.content)
-            except orjson.JSONDecodeError:
-                answer = None
-            if not isinstance(answer, dict):
-                raise PayloadError(
-                    f"POST {path} answered {response.status_code} with a body that is not JSON."
-                )
-            return answer
-        raise _login_error(path, response)
-
-
-def _login_error(path: str, response: requests.Response) -> TrastpayError:
-    status = response.status_code
-    slug, title, detail = read_problem(response)
-    reason = scrub_pans(detail or title or "no details")
-    label = f"{status} {slug}" if slug else str(status)
-    if slug == "invalid-otp":
-        return AuthError(f"Login refused: {reason} ({label}).", status=status, problem_type=slug)
-    if status in (401, 403):
-        return AuthError(f"POST {path} was refused ({label}): {reason}.", status=status, problem_type=slug)
-    if status == 429:
-        return RateLimited(f"POST {path} was rate limited ({label}); wait and try again.")
-    if status >= 500:
-        return ServerError(f"POST {path} failed on the server ({label}); try again later.", status=status)
-    return InvalidRequest(f"POST {path} was rejected ({label}): {reason}.", status=status, problem_type=slug)
+    def _post(self, path: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        return self._http.request("POST", path, body=body, context="login", retry=False).payload
 
 
 __all__ = ["DEFAULT_CLIENT_ID", "LoginClient", "LoginResult", "check_phone"]

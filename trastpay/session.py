@@ -27,7 +27,7 @@ from trastpay.streams import StreamDef, get_stream
 Clock = Callable[[], datetime]
 READ_AHEAD_RECORDS = 10_000
 """Records the read-ahead may hold in memory across all partitions waiting their turn (order of 10-20 MB)."""
-Page = tuple[list[Any], bool]
+PageRecords = tuple[list[Any], bool]
 """``(items, pan_free)``: one answer's records and whether its raw body provably held no card number."""
 
 
@@ -71,7 +71,7 @@ class TrastpaySession:
         )
         self._processors: dict[str, RecordProcessor] = {}
         self._parent_ids_seen: dict[tuple[str, str], list[str]] = {}
-        self._ahead: dict[str, ReadAhead[Page]] = {}
+        self._ahead: dict[str, ReadAhead[PageRecords]] = {}
 
     def __enter__(self) -> TrastpaySession:
         return self
@@ -224,7 +224,7 @@ class TrastpaySession:
         if pages_read == 0:
             yield Checkpoint(cursor)
 
-    def _pages_of(self, stream: StreamDef, partition: Partition, cursor: str | None) -> Iterator[Page]:
+    def _pages_of(self, stream: StreamDef, partition: Partition, cursor: str | None) -> Iterator[PageRecords]:
         """The pages of one partition: from the read-ahead when it was announced, else fetched here."""
         ahead = self._ahead.get(stream.name)
         pages = ahead.take((partition.key, cursor)) if ahead is not None else None
@@ -232,14 +232,14 @@ class TrastpaySession:
 
     def _page_producer(
         self, stream: StreamDef, partition: Partition, cursor: str | None
-    ) -> Callable[[], Iterator[Page]]:
+    ) -> Callable[[], Iterator[PageRecords]]:
         """What fetches one partition's pages (everything that needs the network, none of the records).
 
         An incremental partition whose saved cursor is later than "now" has no pages.
         """
         path = stream.path.replace("{parent_id}", partition.key or "")
 
-        def produce() -> Iterator[Page]:
+        def produce() -> Iterator[PageRecords]:
             if not stream.incremental:
                 yield from self._pages(stream, path, None)
                 return
@@ -255,7 +255,7 @@ class TrastpaySession:
 
         return produce
 
-    def _pages(self, stream: StreamDef, path: str, since: datetime | None) -> Iterator[Page]:
+    def _pages(self, stream: StreamDef, path: str, since: datetime | None) -> Iterator[PageRecords]:
         """``(items, pan_free)`` per page of a ``full`` or ``list`` endpoint, following ``next_page``."""
         if stream.request_style == "full":
             page = self.client.get_page(path, scope=stream.scope)
@@ -276,7 +276,7 @@ class TrastpaySession:
 
     def _statement_pages(
         self, stream: StreamDef, partition: Partition, start: datetime, now: datetime
-    ) -> Iterator[Page]:
+    ) -> Iterator[PageRecords]:
         body: dict[str, Any] = {
             "card_token": partition.key,
             "from": format_instant(start),

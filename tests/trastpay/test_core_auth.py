@@ -19,8 +19,10 @@ from trastpay_core_builders import (
     token_answer,
 )
 
-from trastpay.auth import TokenManager, parse_retry_after
+from trastpay.auth import TokenManager
+from trastpay.client import requestor_for
 from trastpay.errors import AuthError, ConnectionFailed, ReauthRequired, ServerError, TrastpayError
+from trastpay.http import parse_retry_after
 
 REFRESH_URL = f"{BASE_URL}/auth/refresh"
 
@@ -40,7 +42,9 @@ def _manager(
 ) -> tuple[TokenManager, Rotations, FakeClock]:
     rot = rotations or Rotations()
     clk = clock or FakeClock()
-    return TokenManager(config(), requests.Session(), rot, clock=clk, **kwargs), rot, clk
+    cfg = config()
+    http = requestor_for(cfg, session=requests.Session(), clock=clk, sleep=clk.sleep)
+    return TokenManager(cfg, http, rot, clock=clk, **kwargs), rot, clk
 
 
 def _sent_refresh_tokens(calls: Any) -> list[str]:

@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from trastpay_core_builders import NOW, config, transfer
 
-from trastpay.client import Page
+from trastpay.client import ApiPage
 from trastpay.cursors import TASHKENT, parse_instant
 from trastpay.session import Checkpoint, Partition, TrastpaySession
 from trastpay.streams import get_stream
@@ -36,11 +36,13 @@ class PagedTransfers:
     def ensure_login(self) -> str:
         return "at_1"
 
-    def get_page(self, path: str, params: dict[str, Any] | None = None, *, scope: str | None = None) -> Page:
+    def get_page(
+        self, path: str, params: dict[str, Any] | None = None, *, scope: str | None = None
+    ) -> ApiPage:
         self.requests.append(dict(params or {}))
         index = int((params or {}).get("page_token", "0"))
         next_page = str(index + 1) if index + 1 < len(self.pages) else None
-        return Page({"items": self.pages[index], "next_page": next_page}, True)
+        return ApiPage({"items": self.pages[index], "next_page": next_page}, True)
 
     def close(self) -> None:
         pass

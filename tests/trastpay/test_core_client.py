@@ -21,7 +21,7 @@ from trastpay_core_builders import (
     token_answer,
 )
 
-from trastpay.client import BACKOFF_CAP_S, TrastpayClient, error_for_status
+from trastpay.client import TrastpayClient
 from trastpay.errors import (
     AuthError,
     ConnectionFailed,
@@ -32,6 +32,7 @@ from trastpay.errors import (
     ReauthRequired,
     ServerError,
 )
+from trastpay.http import BACKOFF_CAP_S, error_for_status
 
 REFRESH_URL = f"{BASE_URL}/auth/refresh"
 TRANSFERS_URL = f"{BASE_URL}/transfers"

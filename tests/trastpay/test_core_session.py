@@ -43,7 +43,7 @@ def api() -> Iterator[responses.RequestsMock]:
 
 def _session(**cfg: Any) -> TrastpaySession:
     session = TrastpaySession(config(max_retries=0, **cfg), on_rotate=lambda token: None, clock=lambda: NOW)
-    session.client._sleep = lambda seconds: None
+    session.client.http.sleep = lambda seconds: None
     return session
 
 

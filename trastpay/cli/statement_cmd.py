@@ -1,8 +1,9 @@
 """``trastpay statement export``: a card statement as a JSON, XLSX or PDF file.
 
-The file is fetched through the core's client (its token manager, so a rotation is saved to the
-token store first), checked to be the promised kind of file, and written atomically: a reader sees
-either the previous file or the complete new one, never half a statement.
+The file is fetched through the core's one request path (retries on 429/5xx, budget, audit line,
+and the token manager, so a rotation is saved to the token store first), checked to be the
+promised kind of file, and written atomically: a reader sees either the previous file or the
+complete new one, never half a statement.
 """
 
 from __future__ import annotations
@@ -14,12 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-import requests
 
-from trastpay.auth import parse_retry_after, read_problem
 from trastpay.cli.common import CliError, load_config, note, open_session, write_atomic
-from trastpay.client import error_for_status
-from trastpay.errors import ConnectionFailed, PayloadError
+from trastpay.errors import InvalidRequest, PayloadError
 from trastpay.session import TrastpaySession
 
 FORMATS = ("json", "xlsx", "pdf")
@@ -52,51 +50,16 @@ def add_parser(commands: Any) -> None:
 
 
 def fetch_export(session: TrastpaySession, card: str, first: date, last: date, fmt: str) -> bytes:
-    """The export file's bytes; one token refresh and resend after a 401, like every core call."""
-    client = session.client
+    """The export file's bytes, fetched like every core call (retries, budget, audit, 401 handling)."""
     path = f"/cards/{card}/statement/export"
     params = {"from": first.isoformat(), "to": last.isoformat(), "format": fmt}
-    token = client.ensure_login()
-    for attempt in (1, 2):
-        headers = {
-            "Authorization": f"Bearer {token}",
-            "X-Device-Id": session.config.device_id,
-            "Accept": "*/*",
-        }
-        if session.config.consent_id:
-            headers["X-Consent-Id"] = session.config.consent_id
-        try:
-            response = client.session.get(
-                session.config.base_url + path,
-                params=params,
-                headers=headers,
-                timeout=(min(10.0, session.config.timeout_seconds), session.config.timeout_seconds),
-            )
-        except requests.RequestException as exc:
-            raise ConnectionFailed(
-                f"Could not reach {session.config.base_url} ({type(exc).__name__}); check base_url."
-            ) from None
-        if response.status_code == 401 and attempt == 1:
-            token = client.tokens.handle_unauthorized(token)
-            continue
-        if response.ok:
-            return response.content
-        slug, title, detail = read_problem(response)
-        if response.status_code == 404:
-            raise CliError(
-                f"card '{card}' is not linked to this Trastpay profile (404 {slug or 'not-found'})"
-            )
-        raise error_for_status(
-            response.status_code,
-            "GET",
-            path,
-            slug=slug,
-            title=title,
-            detail=detail,
-            retry_after=parse_retry_after(response.headers.get("Retry-After")),
-            scope="statements:read",
-        )
-    raise AssertionError("unreachable")  # pragma: no cover
+    try:
+        return session.client.get_file(path, params, scope="statements:read")
+    except InvalidRequest as error:
+        if error.status == 404:
+            slug = error.problem_type or "not-found"
+            raise CliError(f"card '{card}' is not linked to this Trastpay profile (404 {slug})") from None
+        raise
 
 
 def check_content(content: bytes, fmt: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import stat
 from pathlib import Path
 from typing import Any
@@ -171,3 +172,43 @@ def test_given_refused_refresh_token_when_exporting_then_one_error_line_telling_
     assert result.stderr.startswith("error: ")
     assert "trastpay auth login" in result.stderr
     assert "not-a-live-token" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("faults", "refused_status"),
+    [
+        ({"rate_limit_storm": {"duration_s": 1, "retry_after_s": 1}}, 429),
+        ({"error_rate": {"ratio": 1.0, "duration_s": 1, "status": 503}}, 503),
+    ],
+    ids=["rate-limited", "server-error"],
+)
+def test_given_a_window_of_failing_answers_when_exporting_then_retried_audited_and_written(
+    sandbox: SandboxServer,
+    cli_config: Path,
+    card_token: str,
+    tmp_path: Path,
+    run_cli: Any,
+    caplog: pytest.LogCaptureFixture,
+    faults: dict[str, Any],
+    refused_status: int,
+) -> None:
+    out = tmp_path / "statement.json"
+    sandbox.set_faults(faults)
+    try:
+        with caplog.at_level(logging.INFO, logger="trastpay.audit"):
+            result = export(run_cli, cli_config, card_token, out, "json")
+        served = sandbox.faults()
+    finally:
+        sandbox.clear_faults()
+
+    assert result.code == 0, result.stderr
+    assert json.loads(out.read_bytes())
+    lines = [json.loads(r.getMessage()) for r in caplog.records if r.name == "trastpay.audit"]
+    exports = [line for line in lines if line["path"].endswith("/statement/export")]
+    statuses = [line["status"] for line in exports]
+    assert statuses[0] == refused_status
+    assert statuses[-1] == 200
+    assert set(statuses[:-1]) == {refused_status}
+    assert [line["attempt"] for line in exports] == list(range(1, len(exports) + 1))
+    assert exports[0]["param_names"] == ["format", "from", "to"]
+    assert served, "the sandbox reported no fault counters"

@@ -194,8 +194,8 @@ class _LosesFirstRefreshAnswer(requests.Session):
         super().__init__()
         self.dropped = 0
 
-    def post(self, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
-        response = super().post(url, *args, **kwargs)
+    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+        response = super().request(method, url, *args, **kwargs)
         if str(url).endswith("/auth/refresh") and self.dropped == 0:
             self.dropped += 1
             raise requests.ConnectionError("connection reset after the request was sent")
