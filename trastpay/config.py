@@ -15,15 +15,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal, cast
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 import jsonschema  # type: ignore[import-untyped]
 
 from trastpay.cursors import TASHKENT, parse_instant
 from trastpay.errors import ConfigError
-
-PiiMode = Literal["keep", "hash", "drop"]
+from trastpay.masking import PiiMode
 
 CONFIG_SCHEMA: dict[str, Any] = json.loads(
     (Path(__file__).parent / "config_schema.json").read_text(encoding="utf-8")
@@ -32,6 +31,10 @@ SECRET_FIELDS: frozenset[str] = frozenset(
     name for name, prop in CONFIG_SCHEMA["properties"].items() if prop.get("airbyte_secret")
 )
 _VALIDATOR = jsonschema.Draft7Validator(CONFIG_SCHEMA)
+DEFAULTS: dict[str, Any] = {
+    name: prop["default"] for name, prop in CONFIG_SCHEMA["properties"].items() if "default" in prop
+}
+"""The optional settings' defaults, read from the schema (the one place they are written)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,15 +46,15 @@ class TrastpayConfig:
     device_id: str
     refresh_token: str = field(repr=False)
     start_date: datetime
-    lookback_days: int = 0
-    settlement_lag_days: int = 7
-    page_size: int = 1000
+    lookback_days: int = int(DEFAULTS["lookback_days"])
+    settlement_lag_days: int = int(DEFAULTS["settlement_lag_days"])
+    page_size: int = int(DEFAULTS["page_size"])
     requests_per_second: float | None = None
-    max_concurrency: int = 4
-    timeout_seconds: float = 30.0
-    max_retries: int = 5
+    max_concurrency: int = int(DEFAULTS["max_concurrency"])
+    timeout_seconds: float = float(DEFAULTS["timeout_seconds"])
+    max_retries: int = int(DEFAULTS["max_retries"])
     card_tokens: tuple[str, ...] | None = None
-    pii_mode: PiiMode = "keep"
+    pii_mode: PiiMode = DEFAULTS["pii_mode"]
     pii_hash_key: str | None = field(default=None, repr=False)
     consent_id: str | None = None
     token_store_path: str | None = None
@@ -138,7 +141,8 @@ def parse_config(raw: Mapping[str, Any], *, now: datetime | None = None) -> Tras
         name = _field_of(first, raw)
         raise ConfigError(name, _describe(first, name))
     current = now or datetime.now(TASHKENT)
-    pii_mode = cast(PiiMode, raw.get("pii_mode", "keep"))
+    raw = {**DEFAULTS, **raw}
+    pii_mode = cast(PiiMode, raw["pii_mode"])
     pii_hash_key = raw.get("pii_hash_key")
     if pii_mode == "hash" and not pii_hash_key:
         raise ConfigError("pii_hash_key", "is required when pii_mode is 'hash'")
@@ -154,13 +158,13 @@ def parse_config(raw: Mapping[str, Any], *, now: datetime | None = None) -> Tras
         device_id=str(raw["device_id"]),
         refresh_token=str(raw["refresh_token"]),
         start_date=_check_start_date(str(raw["start_date"]), current),
-        lookback_days=int(raw.get("lookback_days", 0)),
-        settlement_lag_days=int(raw.get("settlement_lag_days", 7)),
-        page_size=int(raw.get("page_size", 1000)),
+        lookback_days=int(raw["lookback_days"]),
+        settlement_lag_days=int(raw["settlement_lag_days"]),
+        page_size=int(raw["page_size"]),
         requests_per_second=float(rps) if rps is not None else None,
-        max_concurrency=int(raw.get("max_concurrency", 4)),
-        timeout_seconds=float(raw.get("timeout_seconds", 30)),
-        max_retries=int(raw.get("max_retries", 5)),
+        max_concurrency=int(raw["max_concurrency"]),
+        timeout_seconds=float(raw["timeout_seconds"]),
+        max_retries=int(raw["max_retries"]),
         card_tokens=tuple(card_tokens) if card_tokens else None,
         pii_mode=pii_mode,
         pii_hash_key=str(pii_hash_key) if pii_hash_key else None,

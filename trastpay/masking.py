@@ -16,6 +16,7 @@ import re
 from typing import Literal
 
 PiiMode = Literal["keep", "hash", "drop"]
+"""What happens to personal names and phone numbers: kept, keyed-HMAC hashed, or dropped (null)."""
 
 _PAN_CANDIDATE = re.compile(
     r"(?<![0-9])(?:[0-9]{13,19}|[0-9]{4}(?:[ -][0-9]{2,6}){1,3}[ -][0-9]{1,7})(?![0-9])"
@@ -23,7 +24,8 @@ _PAN_CANDIDATE = re.compile(
 """A contiguous run, or groups as people type them (4-4-4-4, 4-4-4-1 for 13 digits, 4-4-4-4-3 for
 19, 4-6-5...); :func:`_mask_match` then insists on 13-19 digits that pass Luhn."""
 _DIGITS_AS_ZERO = bytes.maketrans(b"123456789", b"000000000")
-_MASKED = re.compile(r"^[0-9]{0,6}\*+[0-9]{0,4}$")
+MASKED_PAN = re.compile(r"^[0-9]{0,6}\*+[0-9]{0,4}$")
+"""A card number already masked: at most the first 6 and the last 4 digits left, stars between."""
 _SEPARATORS = str.maketrans("", "", " -")
 
 
@@ -49,7 +51,7 @@ def mask_pan(value: str) -> str:
     and dashes are removed; any digit between the first 6 and the last 4 characters becomes ``*``.
     """
     compact = value.translate(_SEPARATORS)
-    if _MASKED.match(compact):
+    if MASKED_PAN.match(compact):
         return compact
     if len(compact) <= 4:
         return "*" * len(compact)

@@ -15,12 +15,11 @@ and a page whose raw body holds no long digit run (``pan_free``) skips the maski
 
 from __future__ import annotations
 
-import re
 from typing import Any, Final, NamedTuple
 
 from trastpay.config import TrastpayConfig
 from trastpay.errors import SchemaDriftError
-from trastpay.masking import PiiPolicy, mask_pan, might_contain_pan, scrub_pans
+from trastpay.masking import MASKED_PAN, PiiPolicy, mask_pan, might_contain_pan, scrub_pans
 from trastpay.schemas import load_schema
 from trastpay.streams import StreamDef
 
@@ -31,7 +30,6 @@ IDENTIFIER: Final = 3
 MONEY: Final = 4
 
 PII_NAME_FIELDS = frozenset({"holder_name", "counterparty_name", "receiver_name", "sender_name"})
-_MASKED_PAN = re.compile(r"^[0-9]{0,6}\*+[0-9]{0,4}$")
 
 
 def classify_field(name: str) -> int:
@@ -191,7 +189,7 @@ class RecordProcessor:
         for key in plan.pan:
             value = record[key]
             if type(value) is str and value not in masked:
-                if _MASKED_PAN.match(value):
+                if MASKED_PAN.match(value):
                     if len(masked) < _MAX_MASKED_SEEN:
                         masked.add(value)
                 else:
@@ -243,7 +241,7 @@ class RecordProcessor:
                     raise self._changed_type(f"{path}.{key}", item)
             elif isinstance(item, str):
                 if kind == PAN:
-                    value[key] = item if _MASKED_PAN.match(item) else mask_pan(item)
+                    value[key] = item if MASKED_PAN.match(item) else mask_pan(item)
                 elif kind == PII:
                     value[key] = self._pii.apply(item)
                 elif kind == TEXT:

@@ -9,7 +9,7 @@ import jsonschema
 import pytest
 from trastpay_core_builders import NOW, REFRESH_TOKEN, ConfigBuilder
 
-from trastpay.config import CONFIG_SCHEMA, SECRET_FIELDS, parse_config
+from trastpay.config import CONFIG_SCHEMA, SECRET_FIELDS, TrastpayConfig, parse_config
 from trastpay.cursors import TASHKENT
 from trastpay.errors import ConfigError
 
@@ -178,3 +178,13 @@ def test_given_not_a_mapping_when_parsing_then_config_error() -> None:
     with pytest.raises(ConfigError) as caught:
         parse_config(["not", "a", "dict"], now=NOW)  # type: ignore[arg-type]
     assert caught.value.field == "config"
+
+
+def test_given_only_required_fields_when_parsing_then_every_default_is_the_schemas() -> None:
+    required = set(CONFIG_SCHEMA["required"])
+    raw = {name: value for name, value in ConfigBuilder().raw().items() if name in required}
+    parsed = parse_config(raw, now=NOW + timedelta(days=1))
+    for name, prop in CONFIG_SCHEMA["properties"].items():
+        if "default" in prop:
+            assert getattr(parsed, name) == prop["default"], name
+            assert TrastpayConfig.__dataclass_fields__[name].default == prop["default"], name
