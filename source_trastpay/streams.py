@@ -41,8 +41,6 @@ from trastpay.streams import StreamDef
 
 __all__ = ["FULL_REFRESH_STATE", "TrastpayStream", "state_message"]
 
-STATE_EVERY_RECORDS = 5_000
-"""Records after which the next page's checkpoint is emitted even when the state did not change."""
 
 FULL_REFRESH_STATE: dict[str, Any] = {NO_CURSOR_STATE_KEY: True}
 """What a stream without a cursor checkpoints: the CDK's own marker for "full refresh done"."""
@@ -151,7 +149,6 @@ class TrastpayStream(Stream):
         name = definition.name
         record_type = Type.RECORD
         last_emitted: dict[str, Any] | None = None
-        since_state = 0
         emitted_at = _now_millis()
         try:
             session = self._session_factory()
@@ -166,15 +163,12 @@ class TrastpayStream(Stream):
                     if isinstance(item, Checkpoint):
                         state.advance(key, item.cursor)
                         snapshot = self._snapshot(state)
-                        # also unchanged, every so many records: a destination commits on STATE,
-                        # and a re-read window (lookback, settlement lag) may not move the cursor
-                        if snapshot != last_emitted or since_state >= STATE_EVERY_RECORDS:
+                        # also unchanged when the core forces it (see trastpay.session.Checkpoint)
+                        if snapshot != last_emitted or item.forced:
                             last_emitted = snapshot
-                            since_state = 0
                             yield self._checkpoint(snapshot, state_manager)
                         emitted_at = _now_millis()
                         continue
-                    since_state += 1
                     yield AirbyteMessage(
                         type=record_type,
                         record=AirbyteRecordMessage(stream=name, data=item, emitted_at=emitted_at),

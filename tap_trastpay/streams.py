@@ -28,9 +28,9 @@ from singer_sdk.mapper import SameRecordTransform
 from singer_sdk.singerlib.encoding.simple import StateMessage
 
 from tap_trastpay.writer import OrjsonSingerWriter
-from trastpay.cursors import parse_instant
 from trastpay.schemas import load_schema
 from trastpay.session import Checkpoint, Partition
+from trastpay.state import moves_forward
 from trastpay.streams import StreamDef
 
 if t.TYPE_CHECKING:
@@ -39,8 +39,6 @@ if t.TYPE_CHECKING:
     from tap_trastpay.tap import TapTrastpay
 
 BOOKMARK_KEY = "replication_key_value"
-STATE_EVERY_RECORDS = 5_000
-"""Records after which the next page's checkpoint writes a STATE even if it did not change."""
 
 
 class TrastpayStream(Stream):
@@ -59,7 +57,6 @@ class TrastpayStream(Stream):
         self._partitions: dict[str, Partition] | None = None
         self._read_ahead_announced = False
         self._pass_through: bool | None = None
-        self._since_state = 0
         self._extracted_at = utc_now()
         super().__init__(tap=tap, schema=load_schema(stream_def.name), name=stream_def.name)
         self.primary_keys = list(stream_def.primary_key)
@@ -152,7 +149,7 @@ class TrastpayStream(Stream):
         for item in self._trastpay_tap.session.read(self.stream_def, partition, cursor):
             if isinstance(item, Checkpoint):
                 self._apply_checkpoint(context, item.cursor)
-                if self._since_state >= STATE_EVERY_RECORDS:
+                if item.forced:
                     self._write_state_again()
                 self._extracted_at = utc_now()  # records of the next page are extracted now
             else:
@@ -163,7 +160,7 @@ class TrastpayStream(Stream):
             return
         state = self.get_context_state(context)
         current = state.get(BOOKMARK_KEY)
-        if current is not None and parse_instant(str(current)) >= parse_instant(cursor):
+        if not moves_forward(None if current is None else str(current), cursor):
             return
         state["replication_key"] = self.replication_key
         state[BOOKMARK_KEY] = cursor
@@ -177,7 +174,6 @@ class TrastpayStream(Stream):
         stream map, they return the record as it is, and skipping them halves the tap's CPU per
         record. Anything else goes through the SDK unchanged.
         """
-        self._since_state += 1
         if self._pass_through is None:
             self._pass_through = self._records_pass_through()
         if not self._pass_through:
@@ -191,11 +187,9 @@ class TrastpayStream(Stream):
     def _write_state_again(self) -> None:
         """A STATE message now, even if equal to the last one (the SDK's writer skips repeats).
 
-        A re-read window (lookback, settlement lag) can run for tens of thousands of records
-        without moving a bookmark; a target commits what it loaded on STATE, so one comes at least
-        every :data:`STATE_EVERY_RECORDS` records.
+        The core forces it (:class:`trastpay.session.Checkpoint`) when a re-read window ran for
+        many records without moving a bookmark: a target commits what it loaded on STATE.
         """
-        self._since_state = 0
         self._trastpay_tap.message_writer.write_message(StateMessage(value=copy.deepcopy(self.tap_state)))
 
     def _records_pass_through(self) -> bool:

@@ -39,11 +39,22 @@ class Partition:
     values: dict[str, str] = field(default_factory=dict)
 
 
+STATE_EVERY_RECORDS = 5_000
+"""At most this many records of a stream pass without a checkpoint the adapters must emit as STATE."""
+
+
 @dataclass(frozen=True, slots=True)
 class Checkpoint:
-    """The cursor to save for the partition just read (``None``: nothing to save yet)."""
+    """The cursor to save for the partition just read (``None``: nothing to save yet).
+
+    ``forced``: emit a STATE for it even if the state did not change. A destination commits what
+    it loaded on STATE, and a re-read window (lookback, settlement lag) can run for tens of
+    thousands of records without moving a cursor, so the session forces one whenever
+    :data:`STATE_EVERY_RECORDS` records of the stream went by without the cursor moving.
+    """
 
     cursor: str | None
+    forced: bool = False
 
 
 def _wall_clock() -> datetime:
@@ -72,6 +83,7 @@ class TrastpaySession:
         self._processors: dict[str, RecordProcessor] = {}
         self._parent_ids_seen: dict[tuple[str, str], list[str]] = {}
         self._ahead: dict[str, ReadAhead[PageRecords]] = {}
+        self._since_state: dict[str, int] = {}  # per stream: records since a moved or forced checkpoint
 
     def __enter__(self) -> TrastpaySession:
         return self
@@ -208,6 +220,7 @@ class TrastpaySession:
         cursor_of = operator.itemgetter(cursor_field)
         key = partition.key
         pages_read = 0
+        last = cursor
         for items, pan_free in self._pages_of(stream, partition, cursor):
             pages_read += 1
             # A page is checked whole before any of it is handed over: never part of a broken page.
@@ -220,7 +233,11 @@ class TrastpaySession:
                     f"Stream '{stream.name}': field '{cursor_field}' is not an RFC 3339 timestamp."
                 ) from None
             yield from records
-            yield Checkpoint(checkpoint)
+            since = self._since_state.get(stream.name, 0) + len(records)
+            forced = since >= STATE_EVERY_RECORDS
+            self._since_state[stream.name] = 0 if forced or checkpoint != last else since
+            last = checkpoint
+            yield Checkpoint(checkpoint, forced)
         if pages_read == 0:
             yield Checkpoint(cursor)
 

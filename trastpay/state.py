@@ -33,6 +33,15 @@ def _cursor_value(stream: StreamDef, where: str, raw: Any) -> str | None:
     return raw
 
 
+def moves_forward(current: str | None, cursor: str | None) -> bool:
+    """Whether saving ``cursor`` over ``current`` moves a bookmark: never backwards, never sideways.
+
+    The one bookmark rule of both adapters; instants are compared, not strings, because the API
+    may answer with any RFC 3339 offset.
+    """
+    return cursor is not None and (current is None or parse_instant(cursor) > parse_instant(current))
+
+
 class StreamState:
     """The saved cursors of one stream; :meth:`advance` never moves a cursor backwards."""
 
@@ -93,10 +102,7 @@ class StreamState:
     def advance(self, partition_key: str | None, cursor: str | None) -> None:
         """Save ``cursor`` for the partition unless it is earlier than what is saved already."""
         self._check_key(partition_key)
-        if cursor is None:
-            return
-        current = self._cursors.get(partition_key)
-        if current is None or parse_instant(cursor) > parse_instant(current):
+        if cursor is not None and moves_forward(self._cursors.get(partition_key), cursor):
             self._cursors[partition_key] = cursor
 
     def to_dict(self) -> dict[str, Any]:

@@ -18,7 +18,6 @@ from airbyte_cdk.models import (  # type: ignore[attr-defined]
 )
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-from source_trastpay import streams as streams_module
 from source_trastpay.streams import FULL_REFRESH_STATE, TrastpayStream
 from trastpay.errors import ServerError, TrastpayError
 from trastpay.session import Checkpoint, Partition
@@ -287,18 +286,22 @@ def test_given_stream_when_described_then_catalog_entry_carries_core_keys_cursor
     assert "period_start" in entry.json_schema["properties"]
 
 
-def test_given_a_long_re_read_not_moving_the_cursor_when_read_then_state_every_so_many_records(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setattr(streams_module, "STATE_EVERY_RECORDS", 3)
+def test_given_a_forced_unchanged_checkpoint_when_read_then_its_state_is_emitted_again() -> None:
     saved = "2026-09-05T10:00:00+05:00"
     page = [_transfer("2026-09-04T10:00:00+05:00", f"t{i}") for i in range(2)]
-    script: Script = [*page, Checkpoint(saved), *page, Checkpoint(saved), *page, Checkpoint(saved)]
+    script: Script = [
+        *page,
+        Checkpoint(saved),
+        *page,
+        Checkpoint(saved),
+        *page,
+        Checkpoint(saved, forced=True),
+    ]
     session = ScriptedSession({("transfers", None): script})
 
     messages = _read(session, "transfers", state={"cursor": saved})
 
     kinds = [m.type for m in messages]
-    # page 2's unchanged checkpoint is skipped (2 records since the last STATE), page 3's is not (4)
+    # page 2's unchanged checkpoint is skipped, page 3's is forced by the core
     assert kinds == [Type.RECORD] * 2 + [Type.STATE] + [Type.RECORD] * 4 + [Type.STATE]
     assert _states(messages) == [{"cursor": saved}, {"cursor": saved}]

@@ -15,9 +15,9 @@ from tap_harness import (
     run_tap,
 )
 
-from tap_trastpay import streams as streams_module
 from tap_trastpay.streams import TrastpayStream
 from tap_trastpay.tap import TapTrastpay
+from trastpay import session as session_module
 from trastpay.errors import StateError
 from trastpay.streams import STREAMS, STREAMS_BY_NAME
 from trastpay_sandbox.testing import SandboxServer
@@ -188,7 +188,7 @@ def test_given_a_re_read_window_that_moves_no_bookmark_when_syncing_then_state_s
 ) -> None:
     config = {**tap_config, "page_size": 10, "settlement_lag_days": 30}
     first = run_tap(config)
-    monkeypatch.setattr(streams_module, "STATE_EVERY_RECORDS", 15)
+    monkeypatch.setattr(session_module, "STATE_EVERY_RECORDS", 15)
 
     again = run_tap(config, state=copy.deepcopy(first.final_state))  # clock unchanged: only re-reads
 

@@ -27,6 +27,7 @@ from trastpay_core_builders import (
     transfer,
 )
 
+from trastpay import session as session_module
 from trastpay.errors import AuthError, ConfigError, ConnectionFailed, PayloadError, ReauthRequired, StateError
 from trastpay.session import Checkpoint, Partition, TrastpaySession
 from trastpay.streams import get_stream
@@ -346,3 +347,44 @@ def test_given_a_one_partition_plan_when_reading_then_its_pages_come_from_a_read
     assert [type(item).__name__ for item in items] == ["dict", "Checkpoint"] * 3
     assert len(fetched_by) == 3
     assert all(name.startswith("trastpay-read-ahead-") for name in fetched_by)
+
+
+def test_given_a_re_read_that_moves_no_cursor_when_reading_then_every_so_many_records_a_forced_checkpoint(
+    api: responses.RequestsMock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(session_module, "STATE_EVERY_RECORDS", 3)
+    saved = at(-1)
+    older = at(-2)
+    for page in range(4):
+        api.get(
+            f"{BASE_URL}/transfers",
+            json=list_page(
+                [transfer(2 * page, older), transfer(2 * page + 1, older)],
+                f"p{page + 1}" if page < 3 else None,
+            ),
+        )
+
+    items = _read(_session(), "transfers", Partition(None, {}), saved)
+
+    checkpoints = [i for i in items if isinstance(i, Checkpoint)]
+    # 2 records, then 4 (forced, counter restarts), then 2, then 4 (forced again)
+    assert checkpoints == [
+        Checkpoint(saved),
+        Checkpoint(saved, forced=True),
+        Checkpoint(saved),
+        Checkpoint(saved, forced=True),
+    ]
+
+
+def test_given_a_cursor_that_moves_when_reading_then_the_forced_count_restarts(
+    api: responses.RequestsMock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(session_module, "STATE_EVERY_RECORDS", 3)
+    api.get(f"{BASE_URL}/transfers", json=list_page([transfer(1, at(-3)), transfer(2, at(-3))], "p1"))
+    api.get(f"{BASE_URL}/transfers", json=list_page([transfer(3, at(-2)), transfer(4, at(-2))], "p2"))
+    api.get(f"{BASE_URL}/transfers", json=list_page([transfer(5, at(-2))], None))
+
+    items = _read(_session(), "transfers", Partition(None, {}), None)
+
+    checkpoints = [i for i in items if isinstance(i, Checkpoint)]
+    assert checkpoints == [Checkpoint(at(-3)), Checkpoint(at(-2)), Checkpoint(at(-2))]
