@@ -18,16 +18,11 @@ from __future__ import annotations
 
 import hashlib
 import os
-import signal
 from pathlib import Path
 
 from trastpay.config import TrastpayConfig
 from trastpay.session import TrastpaySession
 from trastpay.token_store import TokenStore
-
-CRASH_HOOK_ENV = "TRASTPAY_TEST_CRASH_ON_ROTATE"
-"""Test-only fault injection: ``before_save`` or ``after_save`` makes the process SIGKILL itself
-at that point of a rotation, to prove that the next run never needs a new OTP login."""
 
 
 def fingerprint(refresh_token: str) -> str:
@@ -83,12 +78,10 @@ class TapTokens:
 
     def on_rotate(self, new_refresh_token: str) -> None:
         """Persist a rotated token; called by the core before the new access token is used."""
-        _maybe_crash("before_save")
         if self._pending_seed is not None:
             self._write_seed(self._pending_seed)
             self._pending_seed = None
         self.store.save(new_refresh_token)
-        _maybe_crash("after_save")
 
     def reload(self) -> str | None:
         """The stored token, read by the core under the lock right before each refresh.
@@ -110,8 +103,3 @@ class TapTokens:
             lock_factory=self.store.rotation_lock,
             reload=self.reload,
         )
-
-
-def _maybe_crash(point: str) -> None:
-    if os.environ.get(CRASH_HOOK_ENV) == point:
-        os.kill(os.getpid(), signal.SIGKILL)

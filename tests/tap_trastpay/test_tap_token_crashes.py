@@ -9,10 +9,12 @@ times per run; random kills land from the first saved rotation on, among later r
 from __future__ import annotations
 
 import json
+import os
 import random
 import signal
 import stat
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,10 +23,12 @@ from typing import Any
 import pytest
 from tap_harness import login_config, parse_messages, run_tap_process, tap_command, write_catalog
 
-from tap_trastpay.tokens import CRASH_HOOK_ENV
 from trastpay_sandbox.testing import SandboxServer
 
 pytestmark = pytest.mark.timeout(240)
+
+CRASH_LAUNCHER = Path(__file__).parents[1] / "reliability" / "crash_launcher.py"
+"""Runs the tap with a SIGKILL planted inside a token rotation, from outside the product code."""
 
 
 @pytest.fixture(scope="module")
@@ -75,12 +79,25 @@ def _store(config_path: Path) -> Path:
     return Path(json.loads(config_path.read_text(encoding="utf-8"))["token_store_path"])
 
 
-@pytest.mark.parametrize("point", ["before_save", "after_save"])
+def _run_killed_in_rotation(config_path: Path, point: str) -> subprocess.CompletedProcess[str]:
+    """The tap, SIGKILLed in its first rotation: ``received`` (before saving) or ``persisted`` (after)."""
+    arguments = tap_command(config_path)[1:]
+    return subprocess.run(
+        [sys.executable, str(CRASH_LAUNCHER), "singer", *arguments],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "RELIABILITY_CRASH_POINT": point, "RELIABILITY_CRASH_ROTATION": "1"},
+        check=False,
+    )
+
+
+@pytest.mark.parametrize("point", ["received", "persisted"])
 def test_given_a_kill_during_rotation_when_running_again_then_no_new_login_is_needed(
     config_path: Path, point: str
 ) -> None:
-    crashed = run_tap_process(config_path, env={CRASH_HOOK_ENV: point})
-    assert crashed.returncode == -signal.SIGKILL
+    crashed = _run_killed_in_rotation(config_path, point)
+    assert crashed.returncode == -signal.SIGKILL, crashed.stderr[-2000:]
     _assert_clean_run(config_path)
     store = _store(config_path)
     assert stat.S_IMODE(store.stat().st_mode) == 0o600
