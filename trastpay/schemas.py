@@ -71,8 +71,3 @@ def _load(name: str) -> dict[str, Any]:
 def load_schema(name: str) -> dict[str, Any]:
     """The resolved JSON Schema of a stream (a fresh copy the caller may change)."""
     return copy.deepcopy(_load(name))
-
-
-def load_raw_schema(name: str) -> dict[str, Any]:
-    """The schema file as written, ``$ref``s intact (for the OpenAPI contract)."""
-    return copy.deepcopy(_read(f"{name}.json"))
