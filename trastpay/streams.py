@@ -20,7 +20,8 @@ class StreamDef:
     list shape with ``since``/``until``/``page_token``; ``statement`` = ``POST /statement`` with
     ``from``/``to`` and integer pages.
     ``settles`` marks streams whose records change for a while after their cursor value
-    (card holds): reads start ``lookback_days`` before the saved cursor.
+    (card holds): their reads start ``lookback_days + settlement_lag_days`` before the saved
+    cursor (other incremental streams: ``lookback_days``).
     """
 
     name: str
@@ -67,8 +68,9 @@ STREAMS: tuple[StreamDef, ...] = (
         parent_key="card_token",
         partition_field="card_token",
         settles=True,
-        changes="Incremental on occurred_at per card; each read starts lookback_days before the saved "
-        "cursor so holds that post or reverse within the settlement window are emitted again.",
+        changes="Incremental on occurred_at per card; each read starts lookback_days + "
+        "settlement_lag_days before the saved cursor so holds that post or reverse within the "
+        "settlement window are emitted again.",
     ),
     StreamDef(
         name="statements",
