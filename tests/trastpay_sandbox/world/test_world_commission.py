@@ -138,7 +138,9 @@ def test_given_a_cash_category_with_only_the_own_atm_when_picking_then_it_is_fre
     assert {pick_atm(only_own, u) for u in (0.0, 0.5, 0.99)} == {(0, 0)}
 
 
-def test_given_cash_withdrawals_when_listed_then_only_other_bank_atms_charge_one_percent(world: World) -> None:
+def test_given_cash_withdrawals_when_listed_then_only_other_bank_atms_charge_one_percent(
+    world: World,
+) -> None:
     charged = free = 0
     for customer in world.customers():
         for token in customer.card_tokens:
