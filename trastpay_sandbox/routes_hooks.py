@@ -8,6 +8,7 @@ none is touched by fault injection.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
@@ -20,12 +21,12 @@ from starlette.routing import BaseRoute, Route
 
 from trastpay_sandbox.auth import check_phone
 from trastpay_sandbox.context import SandboxContext, context_of
-from trastpay_sandbox.faults import FaultConfigError
 from trastpay_sandbox.hostile import rewrite_truth
-from trastpay_sandbox.hostile_middleware import issued_secrets
+from trastpay_sandbox.hostile_middleware import issued_secrets_of
 from trastpay_sandbox.problems import Problem, invalid, not_found
 from trastpay_sandbox.routes_api import json_response
-from trastpay_sandbox.session_faults import requests_journal, rewrite_truth_session
+from trastpay_sandbox.session_faults import rewrite_truth_session
+from trastpay_sandbox.switches import FaultConfigError
 from trastpay_sandbox.validation import (
     json_object,
     parse_time,
@@ -168,6 +169,20 @@ async def delete_faults(request: Request) -> Response:
     faults = context_of(request).faults
     faults.clear()
     return json_response(faults.snapshot())
+
+
+async def requests_journal(request: Request) -> Response:
+    """``GET /_sandbox/requests``: the journal of the ``journal`` switch (empty when it is off)."""
+    ctx = context_of(request)
+    state = ctx.session_faults
+    state.follow(ctx.faults.config)
+    return json_response({"requests": state.journal, "now": time.monotonic()})
+
+
+async def issued_secrets(request: Request) -> Response:
+    """``GET /_sandbox/issued-secrets``: what ``record_secrets`` saw (for leak scans in tests)."""
+    document = issued_secrets_of(context_of(request).faults).as_json()
+    return Response(orjson.dumps(document), media_type="application/json")
 
 
 async def expire_tokens(request: Request) -> Response:
