@@ -1,8 +1,8 @@
 """Build the sandbox ASGI app: the partner API, the ``/_sandbox`` hooks and the contract.
 
 ``create_app(world, options)`` wires one :class:`~trastpay_sandbox.world.World` to the routes,
-the auth service, fault injection and (when ``trastpay_sandbox.webhooks`` is available) webhook
-delivery. Every response carries ``X-Request-Id``; every error is problem+json.
+the auth service, fault injection and webhook delivery. Every response carries ``X-Request-Id``;
+every error is problem+json.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp
 
 from trastpay_sandbox.auth import AuthService
-from trastpay_sandbox.context import Dispatcher, SandboxContext
+from trastpay_sandbox.context import SandboxContext
 from trastpay_sandbox.faults import Faults
 from trastpay_sandbox.hostile_middleware import HostileMiddleware
 from trastpay_sandbox.middleware import (
@@ -35,6 +35,7 @@ from trastpay_sandbox.routes_api import api_routes
 from trastpay_sandbox.routes_hooks import hook_routes
 from trastpay_sandbox.session_faults import SessionFaultMiddleware
 from trastpay_sandbox.spec import spec_json_bytes, spec_yaml_bytes
+from trastpay_sandbox.webhooks import WebhookDispatcher
 
 if TYPE_CHECKING:
     from trastpay_sandbox.world import World
@@ -93,16 +94,6 @@ async def openapi_yaml(request: Request) -> Response:
     return Response(spec_yaml_bytes(), media_type="application/yaml")
 
 
-def _make_dispatcher() -> Dispatcher | None:
-    try:
-        from trastpay_sandbox.webhooks import WebhookDispatcher
-    except ImportError:
-        logger.warning("trastpay_sandbox.webhooks is not available; webhook hooks answer 503")
-        return None
-    dispatcher: Dispatcher = WebhookDispatcher()
-    return dispatcher
-
-
 def all_routes() -> list[BaseRoute]:
     return [
         Route("/openapi.json", openapi_json, methods=["GET"]),
@@ -129,7 +120,7 @@ def create_app(world: World, options: SandboxOptions | None = None, *, dispatche
         options=options,
         auth=AuthService(options, find_customer),
         faults=faults,
-        dispatcher=dispatcher if dispatcher is not None else _make_dispatcher(),
+        dispatcher=dispatcher if dispatcher is not None else WebhookDispatcher(),
     )
 
     @contextlib.asynccontextmanager
@@ -138,8 +129,7 @@ def create_app(world: World, options: SandboxOptions | None = None, *, dispatche
         try:
             yield
         finally:
-            if ctx.dispatcher is not None:
-                ctx.dispatcher.close()
+            ctx.dispatcher.close()
 
     app = SandboxApp(
         routes=all_routes(),

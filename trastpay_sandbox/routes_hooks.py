@@ -23,7 +23,7 @@ from trastpay_sandbox.auth import check_phone
 from trastpay_sandbox.context import SandboxContext, context_of
 from trastpay_sandbox.hostile import rewrite_truth
 from trastpay_sandbox.hostile_middleware import issued_secrets_of
-from trastpay_sandbox.problems import Problem, invalid, not_found
+from trastpay_sandbox.problems import invalid, not_found
 from trastpay_sandbox.routes_api import json_response
 from trastpay_sandbox.session_faults import rewrite_truth_session
 from trastpay_sandbox.switches import FaultConfigError
@@ -146,8 +146,7 @@ async def post_clock(request: Request) -> Response:
         raise invalid(field, str(exc)) from None
     after = ctx.world.now()
     ctx.auth.clock.age((after - before).total_seconds())
-    if ctx.dispatcher is not None:
-        ctx.dispatcher.deliver(ctx.world.events_between(before, after))
+    ctx.dispatcher.deliver(ctx.world.events_between(before, after))
     return json_response({**_clock_state(ctx), "advanced_by_s": int((after - before).total_seconds())})
 
 
@@ -189,12 +188,6 @@ async def expire_tokens(request: Request) -> Response:
     return json_response({"expired": context_of(request).auth.expire_access_tokens()})
 
 
-def _dispatcher(ctx: SandboxContext) -> Any:
-    if ctx.dispatcher is None:
-        raise Problem(503, "unavailable", "webhook delivery is not available in this build")
-    return ctx.dispatcher
-
-
 async def register_webhook(request: Request) -> Response:
     body = json_object(await request.body())
     reject_unknown(body, frozenset({"url", "secret", "phone"}))
@@ -203,7 +196,7 @@ async def register_webhook(request: Request) -> Response:
     ctx = context_of(request)
     customer_id = _customer_id(ctx, body["phone"]) if "phone" in body else None
     try:
-        subscription_id = _dispatcher(ctx).register(url, secret, customer_id=customer_id)
+        subscription_id = ctx.dispatcher.register(url, secret, customer_id=customer_id)
     except ValueError as exc:
         raise invalid("url", str(exc)) from None
     ctx.subscriptions.append(subscription_id)
@@ -218,7 +211,7 @@ async def rotate_secret(request: Request) -> Response:
     if isinstance(grace, bool) or not isinstance(grace, int) or not 0 <= grace <= 30 * 86400:
         raise invalid("grace_seconds", "'grace_seconds' must be an integer in 0..2592000")
     ctx = context_of(request)
-    dispatcher = _dispatcher(ctx)
+    dispatcher = ctx.dispatcher
     if "subscription_id" in body:
         chosen = required_string(body, "subscription_id", max_length=128)
         if chosen not in ctx.subscriptions:
@@ -239,7 +232,7 @@ async def replay_webhooks(request: Request) -> Response:
     if last < first:
         raise invalid("to_event", "'to_event' must not sort before 'from_event'")
     ctx = context_of(request)
-    dispatcher = _dispatcher(ctx)
+    dispatcher = ctx.dispatcher
     try:
         events = list(ctx.world.events_by_id_range(first, last))
     except ValueError as exc:
