@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp
@@ -81,6 +81,21 @@ async def _http_error_handler(request: Request, exc: Exception) -> Response:
     return Problem(400, "invalid-request", str(exc.detail)).response()
 
 
+CLIENT_CLOSED_REQUEST = 499
+"""The status recorded when the client hung up before its request body arrived (nginx's 499)."""
+
+
+async def _client_gone_handler(request: Request, exc: Exception) -> Response:
+    """The client closed the connection mid-body: nobody reads an answer, so log nothing, no 500.
+
+    Starlette raises :class:`~starlette.requests.ClientDisconnect` from ``request.body()``; left
+    to the catch-all handler it became a 500 plus a traceback in uvicorn's log for every client
+    that gave up during a token refresh.
+    """
+    assert isinstance(exc, ClientDisconnect)
+    return Response(status_code=CLIENT_CLOSED_REQUEST)
+
+
 async def _unhandled_handler(request: Request, exc: Exception) -> Response:
     logger.error("unhandled error on %s %s: %s", request.method, request.url.path, type(exc).__name__)
     return Problem(500, "internal", "unexpected sandbox error; see the server log").response()
@@ -135,6 +150,7 @@ def create_app(world: World, options: SandboxOptions | None = None, *, dispatche
         routes=all_routes(),
         exception_handlers={
             Problem: _problem_handler,
+            ClientDisconnect: _client_gone_handler,
             HTTPException: _http_error_handler,
             Exception: _unhandled_handler,
         },
