@@ -26,6 +26,7 @@ from trastpay_sandbox.hostile_middleware import issued_secrets_of
 from trastpay_sandbox.problems import invalid, not_found
 from trastpay_sandbox.routes_api import json_response
 from trastpay_sandbox.session_faults import rewrite_truth_session
+from trastpay_sandbox.spec import body_fields, query_names
 from trastpay_sandbox.switches import FaultConfigError
 from trastpay_sandbox.validation import (
     json_object,
@@ -52,7 +53,7 @@ def _customer_id(ctx: SandboxContext, phone: str | None) -> str:
 
 
 async def customers(request: Request) -> Response:
-    reject_unknown_query(request.query_params, frozenset())
+    reject_unknown_query(request.query_params, query_names("GET", "/_sandbox/customers"))
     world = context_of(request).world
     listing = [
         {"id": c.id, "phone": c.phone, "name": c.name, "cards": world.cards(c.id)} for c in world.customers()
@@ -62,7 +63,7 @@ async def customers(request: Request) -> Response:
 
 async def pending_otp(request: Request) -> Response:
     params = request.query_params
-    reject_unknown_query(params, frozenset({"phone"}))
+    reject_unknown_query(params, query_names("GET", "/_sandbox/otp"))
     ctx = context_of(request)
     phone = params.get("phone")
     _customer_id(ctx, phone)
@@ -75,7 +76,7 @@ async def pending_otp(request: Request) -> Response:
 
 async def truth(request: Request) -> Response:
     params = request.query_params
-    reject_unknown_query(params, frozenset({"phone"}))
+    reject_unknown_query(params, query_names("GET", "/_sandbox/truth/{stream}"))
     stream = request.path_params["stream"]
     if stream not in TRUTH_STREAMS:
         raise not_found(f"unknown stream '{stream}'; known: {', '.join(TRUTH_STREAMS)}", field="stream")
@@ -112,7 +113,7 @@ async def get_clock(request: Request) -> Response:
 
 async def post_clock(request: Request) -> Response:
     body = json_object(await request.body())
-    reject_unknown(body, frozenset({"advance", "set"}))
+    reject_unknown(body, body_fields("POST", "/_sandbox/clock"))
     if ("advance" in body) == ("set" in body):
         raise invalid("advance", "give exactly one of 'advance' (ISO 8601 duration) or 'set' (RFC 3339)")
     ctx = context_of(request)
@@ -190,7 +191,7 @@ async def expire_tokens(request: Request) -> Response:
 
 async def register_webhook(request: Request) -> Response:
     body = json_object(await request.body())
-    reject_unknown(body, frozenset({"url", "secret", "phone"}))
+    reject_unknown(body, body_fields("POST", "/_sandbox/webhooks"))
     url = required_string(body, "url", max_length=2048)
     secret = required_string(body, "secret", max_length=512)
     ctx = context_of(request)
@@ -205,7 +206,7 @@ async def register_webhook(request: Request) -> Response:
 
 async def rotate_secret(request: Request) -> Response:
     body = json_object(await request.body())
-    reject_unknown(body, frozenset({"subscription_id", "secret", "grace_seconds"}))
+    reject_unknown(body, body_fields("POST", "/_sandbox/webhooks/rotate-secret"))
     secret = required_string(body, "secret", max_length=512)
     grace = body.get("grace_seconds", 3600)
     if isinstance(grace, bool) or not isinstance(grace, int) or not 0 <= grace <= 30 * 86400:
@@ -226,7 +227,7 @@ async def rotate_secret(request: Request) -> Response:
 
 async def replay_webhooks(request: Request) -> Response:
     body = json_object(await request.body())
-    reject_unknown(body, frozenset({"from_event", "to_event"}))
+    reject_unknown(body, body_fields("POST", "/_sandbox/webhooks/replay"))
     first = required_string(body, "from_event", max_length=128)
     last = required_string(body, "to_event", max_length=128)
     if last < first:
