@@ -27,7 +27,7 @@ from trastpay_sandbox.hostile import (
     plant_pans_in_record,
     rewrite_record,
 )
-from trastpay_sandbox.middleware import API_PREFIX
+from trastpay_sandbox.middleware import API_PREFIX, read_body, replaying
 from trastpay_sandbox.routes_api import LIST_ROUTES
 from trastpay_sandbox.switches import HOSTILE_KEYS
 
@@ -163,31 +163,12 @@ class HostileMiddleware:
         return scope, await self._with_page_size(receive, int(huge["page_size"]))
 
     async def _with_page_size(self, receive: Receive, page_size: int) -> Receive:
-        chunks: list[bytes] = []
-        while True:
-            message = await receive()
-            chunks.append(message.get("body", b""))
-            if not message.get("more_body", False):
-                break
-        body = b"".join(chunks)
-        try:
-            document = orjson.loads(body)
-        except orjson.JSONDecodeError:
-            document = None
+        body, document = await read_body(receive)
         if isinstance(document, dict):
             document["page_size"] = page_size
             body = orjson.dumps(document)
             self._count("huge_page")
-        sent = False
-
-        async def replay() -> Message:
-            nonlocal sent
-            if sent:
-                return await receive()
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-
-        return replay
+        return replaying(body, receive)
 
     # --- responses -----------------------------------------------------------------------------
 

@@ -41,7 +41,14 @@ import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from trastpay_sandbox.faults import Faults
-from trastpay_sandbox.middleware import API_PREFIX, InjectedConnectionReset, bearer_key
+from trastpay_sandbox.middleware import (
+    API_PREFIX,
+    InjectedConnectionReset,
+    bearer_key,
+    read_body,
+    replaying,
+    with_content_length,
+)
 from trastpay_sandbox.problems import Problem
 from trastpay_sandbox.switches import SESSION_KEYS
 
@@ -167,30 +174,10 @@ class SessionFaultMiddleware:
         """Read a statement request's body up front (journal its page), then replay it to the app."""
         if entry["method"] != "POST" or not entry["path"].endswith("/statement"):
             return receive
-        parts: list[bytes] = []
-        while True:
-            message = await receive()
-            if message["type"] != "http.request":
-                break
-            parts.append(message.get("body", b""))
-            if not message.get("more_body", False):
-                break
-        body = b"".join(parts)
-        try:
-            document = orjson.loads(body)
-        except orjson.JSONDecodeError:
-            document = None
+        body, document = await read_body(receive)
         if isinstance(document, dict):
             entry["page"] = f"{document.get('card_token')}:{document.get('page')}"
-        replayed = {"done": False}
-
-        async def replay() -> Message:
-            if not replayed["done"]:
-                replayed["done"] = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
-
-        return replay
+        return replaying(body, receive)
 
     def _refused(self, token_key: str, config: dict[str, Any]) -> bool:
         revoke = config.get("revoke_access_after_pages")
@@ -270,10 +257,7 @@ class SessionFaultMiddleware:
                 return
             body = self._rewrite(b"".join(chunks), late, coarse, statement)
             start = held.pop("start")
-            start["headers"] = [
-                (k, str(len(body)).encode() if k == b"content-length" else v) for k, v in start["headers"]
-            ]
-            await send(start)
+            await send(with_content_length(start, body))
             await send({"type": "http.response.body", "body": body, "more_body": False})
 
         return watch
