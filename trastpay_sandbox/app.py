@@ -1,8 +1,8 @@
 """Build the sandbox ASGI app: the partner API, the ``/_sandbox`` hooks and the contract.
 
 ``create_app(world, options)`` wires one :class:`~trastpay_sandbox.world.World` to the routes,
-the auth service, fault injection and (when ``trastpay_sandbox.webhooks`` is available) webhook
-delivery. Every response carries ``X-Request-Id``; every error is problem+json.
+the auth service, fault injection and webhook delivery. Every response carries ``X-Request-Id``;
+every error is problem+json.
 """
 
 from __future__ import annotations
@@ -14,13 +14,13 @@ from typing import TYPE_CHECKING, Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp
 
 from trastpay_sandbox.auth import AuthService
-from trastpay_sandbox.context import Dispatcher, SandboxContext
+from trastpay_sandbox.context import SandboxContext
 from trastpay_sandbox.faults import Faults
 from trastpay_sandbox.hostile_middleware import HostileMiddleware
 from trastpay_sandbox.middleware import (
@@ -35,6 +35,7 @@ from trastpay_sandbox.routes_api import api_routes
 from trastpay_sandbox.routes_hooks import hook_routes
 from trastpay_sandbox.session_faults import SessionFaultMiddleware
 from trastpay_sandbox.spec import spec_json_bytes, spec_yaml_bytes
+from trastpay_sandbox.webhooks import WebhookDispatcher
 
 if TYPE_CHECKING:
     from trastpay_sandbox.world import World
@@ -80,6 +81,21 @@ async def _http_error_handler(request: Request, exc: Exception) -> Response:
     return Problem(400, "invalid-request", str(exc.detail)).response()
 
 
+CLIENT_CLOSED_REQUEST = 499
+"""The status recorded when the client hung up before its request body arrived (nginx's 499)."""
+
+
+async def _client_gone_handler(request: Request, exc: Exception) -> Response:
+    """The client closed the connection mid-body: nobody reads an answer, so log nothing, no 500.
+
+    Starlette raises :class:`~starlette.requests.ClientDisconnect` from ``request.body()``; left
+    to the catch-all handler it became a 500 plus a traceback in uvicorn's log for every client
+    that gave up during a token refresh.
+    """
+    assert isinstance(exc, ClientDisconnect)
+    return Response(status_code=CLIENT_CLOSED_REQUEST)
+
+
 async def _unhandled_handler(request: Request, exc: Exception) -> Response:
     logger.error("unhandled error on %s %s: %s", request.method, request.url.path, type(exc).__name__)
     return Problem(500, "internal", "unexpected sandbox error; see the server log").response()
@@ -91,16 +107,6 @@ async def openapi_json(request: Request) -> Response:
 
 async def openapi_yaml(request: Request) -> Response:
     return Response(spec_yaml_bytes(), media_type="application/yaml")
-
-
-def _make_dispatcher() -> Dispatcher | None:
-    try:
-        from trastpay_sandbox.webhooks import WebhookDispatcher
-    except ImportError:
-        logger.warning("trastpay_sandbox.webhooks is not available; webhook hooks answer 503")
-        return None
-    dispatcher: Dispatcher = WebhookDispatcher()
-    return dispatcher
 
 
 def all_routes() -> list[BaseRoute]:
@@ -129,7 +135,7 @@ def create_app(world: World, options: SandboxOptions | None = None, *, dispatche
         options=options,
         auth=AuthService(options, find_customer),
         faults=faults,
-        dispatcher=dispatcher if dispatcher is not None else _make_dispatcher(),
+        dispatcher=dispatcher if dispatcher is not None else WebhookDispatcher(),
     )
 
     @contextlib.asynccontextmanager
@@ -138,13 +144,13 @@ def create_app(world: World, options: SandboxOptions | None = None, *, dispatche
         try:
             yield
         finally:
-            if ctx.dispatcher is not None:
-                ctx.dispatcher.close()
+            ctx.dispatcher.close()
 
     app = SandboxApp(
         routes=all_routes(),
         exception_handlers={
             Problem: _problem_handler,
+            ClientDisconnect: _client_gone_handler,
             HTTPException: _http_error_handler,
             Exception: _unhandled_handler,
         },

@@ -18,8 +18,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from trastpay_sandbox.faults import FaultConfigError, validate_faults
 from trastpay_sandbox.options import DEFAULT_ACCESS_TOKEN_TTL_S, DEFAULT_REFRESH_TOKEN_TTL_S, SandboxOptions
+from trastpay_sandbox.switches import FaultConfigError, validate_faults
 
 
 def _positive_int(text: str) -> int:

@@ -33,7 +33,7 @@ class SandboxContext:
     options: SandboxOptions
     auth: AuthService
     faults: Faults
-    dispatcher: Dispatcher | None
+    dispatcher: Dispatcher
     subscriptions: list[str] = field(default_factory=list)
     session_faults: SessionFaultState = field(default_factory=SessionFaultState)
 

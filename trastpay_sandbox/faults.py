@@ -6,7 +6,8 @@ client's token rotation is never ambiguous) and never the ``/_sandbox`` hooks. R
 come from a seeded RNG, so a run with the same seed and request sequence fails the same way.
 Each switch counts the faults it served; ``GET /_sandbox/faults`` shows the counters.
 
-Switches (unknown keys are rejected):
+Switches (declared, with their JSON Schema from ``openapi.yaml``, in
+:mod:`trastpay_sandbox.switches`, which validates them; unknown keys are rejected):
 
 ``latency_ms`` int
     added to every data request.
@@ -29,15 +30,14 @@ client that takes a while to start still meets the fault.
     a token bucket per access token; over the rate: 429 + ``Retry-After``.
 
 Hostile-data switches (``corrupt_page``, ``schema_drift``, ``hostile_strings``, ``plant_pan``,
-``huge_page``, ``record_secrets``) change what a data answer *says*; they are validated and
-documented in :mod:`trastpay_sandbox.hostile` and applied by
-:mod:`trastpay_sandbox.hostile_middleware`.
+``huge_page``, ``record_secrets``) change what a data answer *says*; they are documented in
+:mod:`trastpay_sandbox.hostile` and applied by :mod:`trastpay_sandbox.hostile_middleware`.
 
 Session switches (``journal``, ``revoke_access_after_pages``, ``lose_refresh_answer``,
 ``late_visible``, ``coarse_cursors``) record requests, revoke access tokens mid-pagination, lose a
 token refresh answer after the server rotated, hide records until later, and make many records
-share one cursor value; they are validated, documented and applied
-in :mod:`trastpay_sandbox.session_faults` (``GET /_sandbox/requests`` reads the journal).
+share one cursor value; they are documented and applied in
+:mod:`trastpay_sandbox.session_faults` (``GET /_sandbox/requests`` reads the journal).
 """
 
 from __future__ import annotations
@@ -49,153 +49,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-FAULT_KEYS: tuple[str, ...] = (
-    "latency_ms",
-    "rate_limit_storm",
-    "error_rate",
-    "connection_reset",
-    "slow_response",
-    "malformed_page",
-    "expire_token_after_pages",
-    "per_token_rps",
-    # hostile-data switches: trastpay_sandbox.hostile
-    "corrupt_page",
-    "schema_drift",
-    "hostile_strings",
-    "plant_pan",
-    "huge_page",
-    "record_secrets",
-    # session switches: trastpay_sandbox.session_faults
-    "journal",
-    "revoke_access_after_pages",
-    "lose_refresh_answer",
-    "late_visible",
-    "coarse_cursors",
-)
-_SERVER_ERRORS = (500, 502, 503, 504)
-_SESSION_KEYS = frozenset(
-    ("journal", "revoke_access_after_pages", "lose_refresh_answer", "late_visible", "coarse_cursors")
-)
-_HOSTILE_KEYS = frozenset(
-    ("corrupt_page", "schema_drift", "hostile_strings", "plant_pan", "huge_page", "record_secrets")
-)
-
-
-class FaultConfigError(ValueError):
-    """A fault configuration is invalid; ``field`` names the offending key (dotted path)."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
-
-
-def _number(
-    field: str, value: object, *, minimum: float, maximum: float | None = None, exclusive_min: bool = False
-) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise FaultConfigError(field, "must be a number")
-    too_low = value <= minimum if exclusive_min else value < minimum
-    if too_low or (maximum is not None and value > maximum) or not math.isfinite(value):
-        bound = f"> {minimum}" if exclusive_min else f">= {minimum}"
-        if maximum is not None:
-            bound += f" and <= {maximum}"
-        raise FaultConfigError(field, f"must be {bound}, got {value}")
-    return float(value)
-
-
-def _integer(field: str, value: object, *, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise FaultConfigError(field, "must be an integer")
-    if value < minimum:
-        raise FaultConfigError(field, f"must be >= {minimum}, got {value}")
-    return value
-
-
-def _object(field: str, value: object, allowed: set[str], required: set[str]) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise FaultConfigError(field, "must be an object")
-    for key in value:
-        if key not in allowed:
-            raise FaultConfigError(f"{field}.{key}", f"unknown key; allowed: {', '.join(sorted(allowed))}")
-    for key in sorted(required):
-        if key not in value:
-            raise FaultConfigError(f"{field}.{key}", "is required")
-    return value
-
-
-def _one_of(field: str, spec: Mapping[str, Any], a: str, b: str) -> None:
-    if (a in spec) == (b in spec):
-        raise FaultConfigError(field, f"give exactly one of '{a}' or '{b}'")
-
-
-def _hostile(key: str, value: object) -> Any:
-    from trastpay_sandbox.hostile import HostileConfigError, validate_hostile
-
-    try:
-        return validate_hostile(key, value)
-    except HostileConfigError as exc:
-        raise FaultConfigError(exc.field, str(exc).partition(": ")[2]) from None
-
-
-def validate_faults(raw: object) -> dict[str, Any]:
-    """Check a fault configuration and return it normalised; :class:`FaultConfigError` names the bad key."""
-    spec = _object("faults", raw, set(FAULT_KEYS), set()) if raw is not None else {}
-    out: dict[str, Any] = {}
-    for key, value in spec.items():
-        name = f"faults.{key}"
-        if key == "latency_ms":
-            out[key] = _integer(name, value, minimum=0)
-        elif key == "rate_limit_storm":
-            storm = _object(name, value, {"duration_s", "retry_after_s"}, {"duration_s"})
-            out[key] = {
-                "duration_s": _number(
-                    f"{name}.duration_s", storm["duration_s"], minimum=0, exclusive_min=True
-                ),
-                "retry_after_s": _integer(f"{name}.retry_after_s", storm.get("retry_after_s", 1), minimum=1),
-            }
-        elif key == "error_rate":
-            err = _object(name, value, {"ratio", "duration_s", "status"}, {"ratio"})
-            status = _integer(f"{name}.status", err.get("status", 503), minimum=500)
-            if status not in _SERVER_ERRORS:
-                raise FaultConfigError(f"{name}.status", f"must be one of {_SERVER_ERRORS}")
-            duration = err.get("duration_s")
-            out[key] = {
-                "ratio": _number(f"{name}.ratio", err["ratio"], minimum=0, maximum=1, exclusive_min=True),
-                "duration_s": None
-                if duration is None
-                else _number(f"{name}.duration_s", duration, minimum=0, exclusive_min=True),
-                "status": status,
-            }
-        elif key in ("connection_reset", "slow_response"):
-            allowed = {"ratio", "every_n"} | ({"delay_s"} if key == "slow_response" else set())
-            sel = _object(name, value, allowed, {"delay_s"} if key == "slow_response" else set())
-            _one_of(name, sel, "ratio", "every_n")
-            entry: dict[str, Any] = (
-                {"ratio": _number(f"{name}.ratio", sel["ratio"], minimum=0, maximum=1, exclusive_min=True)}
-                if "ratio" in sel
-                else {"every_n": _integer(f"{name}.every_n", sel["every_n"], minimum=1)}
-            )
-            if key == "slow_response":
-                entry["delay_s"] = _number(
-                    f"{name}.delay_s", sel["delay_s"], minimum=0, maximum=600, exclusive_min=True
-                )
-            out[key] = entry
-        elif key == "malformed_page":
-            sel = _object(name, value, {"every_n", "next_n"}, set())
-            _one_of(name, sel, "every_n", "next_n")
-            which = "every_n" if "every_n" in sel else "next_n"
-            out[key] = {which: _integer(f"{name}.{which}", sel[which], minimum=1)}
-        elif key == "expire_token_after_pages":
-            out[key] = _integer(name, value, minimum=1)
-        elif key in _HOSTILE_KEYS:
-            out[key] = _hostile(key, value)
-        elif key in _SESSION_KEYS:
-            from trastpay_sandbox.session_faults import validate_session_fault
-
-            out[key] = validate_session_fault(key, value)
-        else:
-            out[key] = _number(name, value, minimum=0, exclusive_min=True)
-    return out
+from trastpay_sandbox.switches import FAULT_KEYS, validate_faults
 
 
 @dataclass(slots=True)

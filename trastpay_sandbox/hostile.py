@@ -3,8 +3,8 @@
 :mod:`trastpay_sandbox.faults` breaks the transport (429s, 5xx, resets, slowness); these switches
 break the data a connector has to parse and pass on, the way a buggy or compromised partner API
 would. They are set like every other fault switch (``--faults`` or ``POST /_sandbox/faults``);
-:func:`validate_hostile` checks them and :class:`~trastpay_sandbox.hostile_middleware.HostileMiddleware`
-applies them to the data routes.
+:mod:`trastpay_sandbox.switches` checks them and
+:class:`~trastpay_sandbox.hostile_middleware.HostileMiddleware` applies them to the data routes.
 
 Switches (see the sandbox README for examples):
 
@@ -38,17 +38,6 @@ from typing import Any
 
 from trastpay_sandbox.world.cards import luhn_check_digit
 
-HOSTILE_KEYS: tuple[str, ...] = (
-    "corrupt_page",
-    "schema_drift",
-    "hostile_strings",
-    "plant_pan",
-    "huge_page",
-    "record_secrets",
-)
-CORRUPT_KINDS: tuple[str, ...] = ("html", "truncated", "nan", "array", "item_array")
-PAN_PLACES: tuple[str, ...] = ("records", "error_body", "headers", "url")
-ERROR_STATUSES: tuple[int, ...] = (400, 404, 422, 500, 502, 503, 504)
 DEFAULT_TEXT_FIELDS: tuple[str, ...] = (
     "merchant_name",
     "merchant_city",
@@ -58,7 +47,6 @@ DEFAULT_TEXT_FIELDS: tuple[str, ...] = (
     "failure_reason",
     "provider_name",
 )
-MAX_PAD_KB = 16_384
 
 
 def luhn_complete(prefix: str) -> str:
@@ -102,99 +90,6 @@ HOSTILE_SAMPLES: tuple[str, ...] = (
 """Strings a connector must carry unchanged: every one is valid Unicode and valid JSON."""
 
 _PAD_UNIT = "Oʻzbekiston 🇺🇿 Toshkent ‘G‘ijduvon’ — "
-
-
-class HostileConfigError(ValueError):
-    """A hostile switch is invalid; ``field`` names the offending key (dotted path)."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
-
-
-def _object(field: str, value: object, allowed: set[str], required: set[str]) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise HostileConfigError(field, "must be an object")
-    for key in value:
-        if key not in allowed:
-            raise HostileConfigError(f"{field}.{key}", f"unknown key; allowed: {', '.join(sorted(allowed))}")
-    for key in sorted(required):
-        if key not in value:
-            raise HostileConfigError(f"{field}.{key}", "is required")
-    return value
-
-
-def _integer(field: str, value: object, minimum: int, maximum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= maximum:
-        raise HostileConfigError(field, f"must be an integer in {minimum}..{maximum}")
-    return value
-
-
-def _name(field: str, value: object) -> str:
-    if not isinstance(value, str) or not value or len(value) > 64:
-        raise HostileConfigError(field, "must be a non-empty field or stream name (at most 64 characters)")
-    return value
-
-
-def _names(field: str, value: object) -> tuple[str, ...]:
-    if not isinstance(value, list) or not value:
-        raise HostileConfigError(field, "must be a non-empty list of names")
-    return tuple(_name(f"{field}[{i}]", item) for i, item in enumerate(value))
-
-
-def _selector(field: str, spec: Mapping[str, Any]) -> dict[str, int]:
-    if ("every_n" in spec) == ("next_n" in spec):
-        raise HostileConfigError(field, "give exactly one of 'every_n' or 'next_n'")
-    which = "every_n" if "every_n" in spec else "next_n"
-    return {which: _integer(f"{field}.{which}", spec[which], 1, 1_000_000)}
-
-
-def validate_hostile(key: str, value: object) -> Any:
-    """Check one hostile switch and return it normalised; raises :class:`HostileConfigError`."""
-    name = f"faults.{key}"
-    if key == "corrupt_page":
-        spec = _object(name, value, {"kind", "every_n", "next_n", "stream"}, {"kind"})
-        if spec["kind"] not in CORRUPT_KINDS:
-            raise HostileConfigError(f"{name}.kind", f"must be one of {', '.join(CORRUPT_KINDS)}")
-        out: dict[str, Any] = {"kind": spec["kind"], **_selector(name, spec)}
-        if "stream" in spec:
-            out["stream"] = _name(f"{name}.stream", spec["stream"])
-        return out
-    if key == "schema_drift":
-        spec = _object(name, value, {"stream", "add_field", "remove_field", "change_type"}, {"stream"})
-        changes = {k: _name(f"{name}.{k}", v) for k, v in spec.items() if k != "stream"}
-        if not changes:
-            raise HostileConfigError(name, "give at least one of add_field, remove_field, change_type")
-        return {"stream": _name(f"{name}.stream", spec["stream"]), **changes}
-    if key == "hostile_strings":
-        spec = _object(name, value, {"streams", "fields", "pad_kb"}, set())
-        return {
-            "streams": list(_names(f"{name}.streams", spec["streams"])) if "streams" in spec else None,
-            "fields": list(_names(f"{name}.fields", spec.get("fields", list(DEFAULT_TEXT_FIELDS)))),
-            "pad_kb": _integer(f"{name}.pad_kb", spec.get("pad_kb", 0), 0, MAX_PAD_KB),
-        }
-    if key == "plant_pan":
-        spec = _object(name, value, {"in", "error_every_n", "error_status"}, {"in"})
-        places = _names(f"{name}.in", spec["in"])
-        for i, place in enumerate(places):
-            if place not in PAN_PLACES:
-                raise HostileConfigError(f"{name}.in[{i}]", f"must be one of {', '.join(PAN_PLACES)}")
-        status = _integer(f"{name}.error_status", spec.get("error_status", 503), 400, 599)
-        if status not in ERROR_STATUSES:
-            raise HostileConfigError(f"{name}.error_status", f"must be one of {ERROR_STATUSES}")
-        return {
-            "in": sorted(set(places)),
-            "error_every_n": _integer(f"{name}.error_every_n", spec.get("error_every_n", 2), 1, 1_000_000),
-            "error_status": status,
-        }
-    if key == "huge_page":
-        spec = _object(name, value, {"page_size"}, {"page_size"})
-        return {"page_size": _integer(f"{name}.page_size", spec["page_size"], 1, 1000)}
-    if key == "record_secrets":
-        if value is not True:
-            raise HostileConfigError(name, "must be true (clear the switches to stop recording)")
-        return True
-    raise HostileConfigError(name, "is not a hostile switch")
 
 
 # --- record rewrites (shared by the data routes and the truth hook) ---------------------------
@@ -307,18 +202,13 @@ def html_page() -> bytes:
 
 
 __all__ = [
-    "CORRUPT_KINDS",
     "DEFAULT_TEXT_FIELDS",
-    "HOSTILE_KEYS",
     "HOSTILE_SAMPLES",
-    "PAN_PLACES",
     "PLANTED_PANS",
-    "HostileConfigError",
     "grouped",
     "hostile_text",
     "luhn_complete",
     "plant_pans_in_record",
     "rewrite_record",
     "rewrite_truth",
-    "validate_hostile",
 ]

@@ -16,14 +16,10 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 import orjson
-from starlette.requests import Request
-from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from trastpay_sandbox.context import context_of
 from trastpay_sandbox.faults import Faults
 from trastpay_sandbox.hostile import (
-    HOSTILE_KEYS,
     PLANTED_PANS,
     grouped,
     html_page,
@@ -31,9 +27,10 @@ from trastpay_sandbox.hostile import (
     plant_pans_in_record,
     rewrite_record,
 )
+from trastpay_sandbox.middleware import API_PREFIX, read_body, replaying
 from trastpay_sandbox.routes_api import LIST_ROUTES
+from trastpay_sandbox.switches import HOSTILE_KEYS
 
-API_PREFIX = "/api/v1/trastpay"
 _AUTH_PREFIX = API_PREFIX + "/auth/"
 _TOKEN_ROUTES = (API_PREFIX + "/auth/login", API_PREFIX + "/auth/refresh")
 _OTP_HOOK = "/_sandbox/otp"
@@ -88,12 +85,6 @@ def issued_secrets_of(faults: Faults) -> IssuedSecrets:
     if found is None:
         found = _SECRETS[faults] = IssuedSecrets()
     return found
-
-
-async def issued_secrets(request: Request) -> Response:
-    """``GET /_sandbox/issued-secrets``: what ``record_secrets`` saw (for leak scans in tests)."""
-    document = issued_secrets_of(context_of(request).faults).as_json()
-    return Response(orjson.dumps(document), media_type="application/json")
 
 
 class HostileMiddleware:
@@ -172,31 +163,12 @@ class HostileMiddleware:
         return scope, await self._with_page_size(receive, int(huge["page_size"]))
 
     async def _with_page_size(self, receive: Receive, page_size: int) -> Receive:
-        chunks: list[bytes] = []
-        while True:
-            message = await receive()
-            chunks.append(message.get("body", b""))
-            if not message.get("more_body", False):
-                break
-        body = b"".join(chunks)
-        try:
-            document = orjson.loads(body)
-        except orjson.JSONDecodeError:
-            document = None
+        body, document = await read_body(receive)
         if isinstance(document, dict):
             document["page_size"] = page_size
             body = orjson.dumps(document)
             self._count("huge_page")
-        sent = False
-
-        async def replay() -> Message:
-            nonlocal sent
-            if sent:
-                return await receive()
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-
-        return replay
+        return replaying(body, receive)
 
     # --- responses -----------------------------------------------------------------------------
 
@@ -347,4 +319,4 @@ class HostileMiddleware:
                 self._count("record_secrets")
 
 
-__all__ = ["HostileMiddleware", "IssuedSecrets", "issued_secrets", "issued_secrets_of", "stream_of"]
+__all__ = ["HostileMiddleware", "IssuedSecrets", "issued_secrets_of", "stream_of"]

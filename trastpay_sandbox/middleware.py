@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from email.utils import format_datetime
 from typing import Any
 
+import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from trastpay_sandbox.auth import AuthService
@@ -79,6 +80,50 @@ class RequestIdMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_with_ids)
+
+
+async def read_body(receive: Receive) -> tuple[bytes, Any]:
+    """The whole request body and its JSON document (``None`` when it is not JSON).
+
+    Stops at the first message that is not ``http.request`` (a client that hung up), so a cut body
+    is returned as far as it came; the app then sees the same cut body through :func:`replaying`.
+    """
+    parts: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        parts.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    body = b"".join(parts)
+    try:
+        document = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        document = None
+    return body, document
+
+
+def replaying(body: bytes, receive: Receive) -> Receive:
+    """A ``receive`` that answers ``body`` in one message, then defers to the real ``receive``."""
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if sent:
+            return await receive()
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return replay
+
+
+def with_content_length(start: Message, body: bytes) -> Message:
+    """``http.response.start`` with its ``content-length`` header set to ``len(body)``."""
+    start["headers"] = [
+        (k, str(len(body)).encode() if k == b"content-length" else v) for k, v in start["headers"]
+    ]
+    return start
 
 
 def bearer_key(scope: Scope) -> str:
@@ -160,9 +205,7 @@ class FaultMiddleware:
             body: bytes = message.get("body", b"")
             if truncate:
                 body = body[: max(1, len(body) // 2)]
-                start["headers"] = [
-                    (k, str(len(body)).encode() if k == b"content-length" else v) for k, v in start["headers"]
-                ]
+                with_content_length(start, body)
             await send(start)
             await send({"type": "http.response.body", "body": body, "more_body": False})
 

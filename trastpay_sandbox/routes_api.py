@@ -19,8 +19,10 @@ from starlette.routing import BaseRoute, Route
 
 from trastpay_sandbox.context import context_of, principal_of
 from trastpay_sandbox.exports import ExportFormat, render_statement
+from trastpay_sandbox.middleware import API_PREFIX
 from trastpay_sandbox.pagination import decode_page_token, encode_page_token
 from trastpay_sandbox.problems import Problem, invalid, not_found
+from trastpay_sandbox.spec import body_fields, query_names
 from trastpay_sandbox.validation import (
     json_object,
     parse_bool,
@@ -38,8 +40,6 @@ JSON = "application/json"
 _NO_STORE = {"Cache-Control": "no-store"}
 RAILS = frozenset({"UZCARD", "HUMO", "VISA", "MASTERCARD"})
 EXPORT_FORMATS = frozenset({"json", "xlsx", "pdf"})
-_LIST_PARAMS = frozenset({"since", "until", "page_size", "page_token"})
-_STATEMENT_FIELDS = frozenset({"card_token", "from", "to", "rail", "include_commission", "page", "page_size"})
 
 # (path below the base, stream, scope, name of the parent-id path parameter or None)
 LIST_ROUTES: tuple[tuple[str, str, str, str | None], ...] = (
@@ -86,10 +86,13 @@ def whole_second_ceiling(when: datetime | None) -> datetime | None:
         return when.replace(microsecond=0)
 
 
-def make_list_endpoint(stream: str, scope: str, parent_param: str | None) -> Endpoint:
+def make_list_endpoint(path: str, stream: str, scope: str, parent_param: str | None) -> Endpoint:
+    """The handler of one keyset-paginated list; ``path`` (full) names its operation in the contract."""
+    accepted = query_names("GET", path)
+
     async def list_endpoint(request: Request) -> Response:
         params = request.query_params
-        reject_unknown_query(params, _LIST_PARAMS)
+        reject_unknown_query(params, accepted)
         since = parse_time("since", params["since"]) if "since" in params else None
         until = parse_time("until", params["until"]) if "until" in params else None
         if since is not None and until is not None and until < since:
@@ -137,7 +140,7 @@ def make_list_endpoint(stream: str, scope: str, parent_param: str | None) -> End
 
 async def list_cards(request: Request) -> Response:
     params = request.query_params
-    reject_unknown_query(params, frozenset({"page_size", "page_token"}))
+    reject_unknown_query(params, query_names("GET", API_PREFIX + "/cards"))
     page_size = parse_page_size(params.get("page_size"))
     principal = principal_of(request, "cards:read")
     filters: dict[str, str | int | None] = {"stream": "cards"}
@@ -153,7 +156,7 @@ async def list_cards(request: Request) -> Response:
 
 
 async def get_microloan(request: Request) -> Response:
-    reject_unknown_query(request.query_params, frozenset())
+    reject_unknown_query(request.query_params, query_names("GET", API_PREFIX + "/microloan/{loan_id}"))
     principal = principal_of(request, "microloan:read")
     loan_id = request.path_params["loan_id"]
     for loan in context_of(request).world.truth(principal.customer_id, "microloans"):
@@ -164,7 +167,7 @@ async def get_microloan(request: Request) -> Response:
 
 async def fx_rates(request: Request) -> Response:
     params = request.query_params
-    reject_unknown_query(params, frozenset({"date"}))
+    reject_unknown_query(params, query_names("GET", API_PREFIX + "/fx/rates"))
     if "date" not in params:
         raise invalid("date", "'date' is required (YYYY-MM-DD)")
     day = parse_date("date", params["date"])
@@ -184,7 +187,7 @@ async def fx_rates(request: Request) -> Response:
 
 async def post_statement(request: Request) -> Response:
     body = json_object(await request.body())
-    reject_unknown(body, _STATEMENT_FIELDS)
+    reject_unknown(body, body_fields("POST", API_PREFIX + "/statement"))
     card_token = required_string(body, "card_token")
     for name in ("from", "to"):
         if name not in body:
@@ -218,7 +221,7 @@ async def post_statement(request: Request) -> Response:
 
 async def export_statement(request: Request) -> Response:
     params = request.query_params
-    reject_unknown_query(params, frozenset({"from", "to", "format"}))
+    reject_unknown_query(params, query_names("GET", API_PREFIX + "/cards/{card_token}/statement/export"))
     for name in ("from", "to"):
         if name not in params:
             raise invalid(name, f"'{name}' is required (YYYY-MM-DD)")
@@ -261,14 +264,14 @@ def _scopes_field(body: Mapping[str, Any]) -> list[str] | None:
 
 async def request_otp(request: Request) -> Response:
     body = json_object(await request.body())
-    reject_unknown(body, frozenset({"phone"}))
+    reject_unknown(body, body_fields("POST", API_PREFIX + "/auth/otp"))
     phone = required_string(body, "phone", max_length=32)
     return json_response(context_of(request).auth.request_otp(phone), status=202)
 
 
 async def login(request: Request) -> Response:
     body = json_object(await request.body())
-    reject_unknown(body, frozenset({"phone", "otp", "device_id", "client_id", "scopes"}))
+    reject_unknown(body, body_fields("POST", API_PREFIX + "/auth/login"))
     phone = required_string(body, "phone", max_length=32)
     otp = required_string(body, "otp", max_length=16)
     device_id = required_string(body, "device_id", max_length=128)
@@ -279,7 +282,7 @@ async def login(request: Request) -> Response:
 
 async def refresh(request: Request) -> Response:
     body = json_object(await request.body())
-    reject_unknown(body, frozenset({"refresh_token", "client_id", "device_id"}))
+    reject_unknown(body, body_fields("POST", API_PREFIX + "/auth/refresh"))
     refresh_token = required_string(body, "refresh_token", max_length=512)
     client_id = required_string(body, "client_id", max_length=128)
     device_id = required_string(body, "device_id", max_length=128)
@@ -299,7 +302,9 @@ def api_routes(base: str) -> list[BaseRoute]:
         Route(base + "/fx/rates", fx_rates, methods=["GET"]),
     ]
     for path, stream, scope, parent_param in LIST_ROUTES:
-        routes.append(Route(base + path, make_list_endpoint(stream, scope, parent_param), methods=["GET"]))
+        routes.append(
+            Route(base + path, make_list_endpoint(base + path, stream, scope, parent_param), methods=["GET"])
+        )
     return routes
 
 

@@ -8,6 +8,7 @@ none is touched by fault injection.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
@@ -20,12 +21,13 @@ from starlette.routing import BaseRoute, Route
 
 from trastpay_sandbox.auth import check_phone
 from trastpay_sandbox.context import SandboxContext, context_of
-from trastpay_sandbox.faults import FaultConfigError
 from trastpay_sandbox.hostile import rewrite_truth
-from trastpay_sandbox.hostile_middleware import issued_secrets
-from trastpay_sandbox.problems import Problem, invalid, not_found
+from trastpay_sandbox.hostile_middleware import issued_secrets_of
+from trastpay_sandbox.problems import invalid, not_found
 from trastpay_sandbox.routes_api import json_response
-from trastpay_sandbox.session_faults import requests_journal, rewrite_truth_session
+from trastpay_sandbox.session_faults import rewrite_truth_session
+from trastpay_sandbox.spec import body_fields, query_names
+from trastpay_sandbox.switches import FaultConfigError
 from trastpay_sandbox.validation import (
     json_object,
     parse_time,
@@ -51,7 +53,7 @@ def _customer_id(ctx: SandboxContext, phone: str | None) -> str:
 
 
 async def customers(request: Request) -> Response:
-    reject_unknown_query(request.query_params, frozenset())
+    reject_unknown_query(request.query_params, query_names("GET", "/_sandbox/customers"))
     world = context_of(request).world
     listing = [
         {"id": c.id, "phone": c.phone, "name": c.name, "cards": world.cards(c.id)} for c in world.customers()
@@ -61,7 +63,7 @@ async def customers(request: Request) -> Response:
 
 async def pending_otp(request: Request) -> Response:
     params = request.query_params
-    reject_unknown_query(params, frozenset({"phone"}))
+    reject_unknown_query(params, query_names("GET", "/_sandbox/otp"))
     ctx = context_of(request)
     phone = params.get("phone")
     _customer_id(ctx, phone)
@@ -74,7 +76,7 @@ async def pending_otp(request: Request) -> Response:
 
 async def truth(request: Request) -> Response:
     params = request.query_params
-    reject_unknown_query(params, frozenset({"phone"}))
+    reject_unknown_query(params, query_names("GET", "/_sandbox/truth/{stream}"))
     stream = request.path_params["stream"]
     if stream not in TRUTH_STREAMS:
         raise not_found(f"unknown stream '{stream}'; known: {', '.join(TRUTH_STREAMS)}", field="stream")
@@ -111,7 +113,7 @@ async def get_clock(request: Request) -> Response:
 
 async def post_clock(request: Request) -> Response:
     body = json_object(await request.body())
-    reject_unknown(body, frozenset({"advance", "set"}))
+    reject_unknown(body, body_fields("POST", "/_sandbox/clock"))
     if ("advance" in body) == ("set" in body):
         raise invalid("advance", "give exactly one of 'advance' (ISO 8601 duration) or 'set' (RFC 3339)")
     ctx = context_of(request)
@@ -145,8 +147,7 @@ async def post_clock(request: Request) -> Response:
         raise invalid(field, str(exc)) from None
     after = ctx.world.now()
     ctx.auth.clock.age((after - before).total_seconds())
-    if ctx.dispatcher is not None:
-        ctx.dispatcher.deliver(ctx.world.events_between(before, after))
+    ctx.dispatcher.deliver(ctx.world.events_between(before, after))
     return json_response({**_clock_state(ctx), "advanced_by_s": int((after - before).total_seconds())})
 
 
@@ -170,25 +171,33 @@ async def delete_faults(request: Request) -> Response:
     return json_response(faults.snapshot())
 
 
+async def requests_journal(request: Request) -> Response:
+    """``GET /_sandbox/requests``: the journal of the ``journal`` switch (empty when it is off)."""
+    ctx = context_of(request)
+    state = ctx.session_faults
+    state.follow(ctx.faults.config)
+    return json_response({"requests": state.journal, "now": time.monotonic()})
+
+
+async def issued_secrets(request: Request) -> Response:
+    """``GET /_sandbox/issued-secrets``: what ``record_secrets`` saw (for leak scans in tests)."""
+    document = issued_secrets_of(context_of(request).faults).as_json()
+    return Response(orjson.dumps(document), media_type="application/json")
+
+
 async def expire_tokens(request: Request) -> Response:
     return json_response({"expired": context_of(request).auth.expire_access_tokens()})
 
 
-def _dispatcher(ctx: SandboxContext) -> Any:
-    if ctx.dispatcher is None:
-        raise Problem(503, "unavailable", "webhook delivery is not available in this build")
-    return ctx.dispatcher
-
-
 async def register_webhook(request: Request) -> Response:
     body = json_object(await request.body())
-    reject_unknown(body, frozenset({"url", "secret", "phone"}))
+    reject_unknown(body, body_fields("POST", "/_sandbox/webhooks"))
     url = required_string(body, "url", max_length=2048)
     secret = required_string(body, "secret", max_length=512)
     ctx = context_of(request)
     customer_id = _customer_id(ctx, body["phone"]) if "phone" in body else None
     try:
-        subscription_id = _dispatcher(ctx).register(url, secret, customer_id=customer_id)
+        subscription_id = ctx.dispatcher.register(url, secret, customer_id=customer_id)
     except ValueError as exc:
         raise invalid("url", str(exc)) from None
     ctx.subscriptions.append(subscription_id)
@@ -197,13 +206,13 @@ async def register_webhook(request: Request) -> Response:
 
 async def rotate_secret(request: Request) -> Response:
     body = json_object(await request.body())
-    reject_unknown(body, frozenset({"subscription_id", "secret", "grace_seconds"}))
+    reject_unknown(body, body_fields("POST", "/_sandbox/webhooks/rotate-secret"))
     secret = required_string(body, "secret", max_length=512)
     grace = body.get("grace_seconds", 3600)
     if isinstance(grace, bool) or not isinstance(grace, int) or not 0 <= grace <= 30 * 86400:
         raise invalid("grace_seconds", "'grace_seconds' must be an integer in 0..2592000")
     ctx = context_of(request)
-    dispatcher = _dispatcher(ctx)
+    dispatcher = ctx.dispatcher
     if "subscription_id" in body:
         chosen = required_string(body, "subscription_id", max_length=128)
         if chosen not in ctx.subscriptions:
@@ -218,13 +227,13 @@ async def rotate_secret(request: Request) -> Response:
 
 async def replay_webhooks(request: Request) -> Response:
     body = json_object(await request.body())
-    reject_unknown(body, frozenset({"from_event", "to_event"}))
+    reject_unknown(body, body_fields("POST", "/_sandbox/webhooks/replay"))
     first = required_string(body, "from_event", max_length=128)
     last = required_string(body, "to_event", max_length=128)
     if last < first:
         raise invalid("to_event", "'to_event' must not sort before 'from_event'")
     ctx = context_of(request)
-    dispatcher = _dispatcher(ctx)
+    dispatcher = ctx.dispatcher
     try:
         events = list(ctx.world.events_by_id_range(first, last))
     except ValueError as exc:

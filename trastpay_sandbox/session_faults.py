@@ -40,73 +40,21 @@ from urllib.parse import parse_qs
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from trastpay_sandbox.faults import FaultConfigError, Faults
-from trastpay_sandbox.middleware import API_PREFIX, InjectedConnectionReset, bearer_key
-from trastpay_sandbox.problems import Problem
-
-SESSION_FAULT_KEYS: tuple[str, ...] = (
-    "journal",
-    "revoke_access_after_pages",
-    "lose_refresh_answer",
-    "late_visible",
-    "coarse_cursors",
+from trastpay_sandbox.faults import Faults
+from trastpay_sandbox.middleware import (
+    API_PREFIX,
+    InjectedConnectionReset,
+    bearer_key,
+    read_body,
+    replaying,
+    with_content_length,
 )
+from trastpay_sandbox.problems import Problem
+from trastpay_sandbox.switches import SESSION_KEYS
+
 REFRESH_PATH = API_PREFIX + "/auth/refresh"
 JOURNAL_LIMIT = 200_000
 _CURSOR_FIELDS = ("updated_at", "occurred_at", "paid_at")
-
-
-def _int(name: str, value: object, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise FaultConfigError(name, "must be an integer")
-    if value < minimum:
-        raise FaultConfigError(name, f"must be >= {minimum}, got {value}")
-    return value
-
-
-def _fields(name: str, value: object, allowed: set[str], required: set[str]) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise FaultConfigError(name, "must be an object")
-    for key in value:
-        if key not in allowed:
-            raise FaultConfigError(f"{name}.{key}", f"unknown key; allowed: {', '.join(sorted(allowed))}")
-    for key in sorted(required - set(value)):
-        raise FaultConfigError(f"{name}.{key}", "is required")
-    return value
-
-
-def validate_session_fault(key: str, value: object) -> Any:
-    """Check one of :data:`SESSION_FAULT_KEYS`; :class:`FaultConfigError` names the bad field."""
-    name = f"faults.{key}"
-    if key == "journal":
-        if value is not True:
-            raise FaultConfigError(name, "must be true (leave it out to turn the journal off)")
-        return True
-    if key == "revoke_access_after_pages":
-        spec = _fields(name, value, {"after_pages", "reject_refreshed"}, {"after_pages"})
-        reject = spec.get("reject_refreshed", False)
-        if not isinstance(reject, bool):
-            raise FaultConfigError(f"{name}.reject_refreshed", "must be a boolean")
-        return {
-            "after_pages": _int(f"{name}.after_pages", spec["after_pages"], 1),
-            "reject_refreshed": reject,
-        }
-    if key == "lose_refresh_answer":
-        spec = _fields(name, value, {"next_n"}, {"next_n"})
-        return {"next_n": _int(f"{name}.next_n", spec["next_n"], 1)}
-    if key == "late_visible":
-        spec = _fields(name, value, {"delay_s", "every_n"}, {"delay_s", "every_n"})
-        return {
-            "delay_s": _int(f"{name}.delay_s", spec["delay_s"], 1),
-            "every_n": _int(f"{name}.every_n", spec["every_n"], 1),
-        }
-    if key == "coarse_cursors":
-        spec = _fields(name, value, {"seconds"}, {"seconds"})
-        seconds = _int(f"{name}.seconds", spec["seconds"], 1)
-        if 86400 % seconds:
-            raise FaultConfigError(f"{name}.seconds", "must divide a day (86400) evenly")
-        return {"seconds": seconds}
-    raise FaultConfigError(name, "not a session fault switch")
 
 
 def coarse_instant(value: str, seconds: int) -> str:
@@ -189,7 +137,7 @@ class SessionFaultMiddleware:
         if (
             scope["type"] != "http"
             or not path.startswith(API_PREFIX)
-            or not any(key in config for key in SESSION_FAULT_KEYS)
+            or not any(key in config for key in SESSION_KEYS)
         ):
             await self.app(scope, receive, send)
             return
@@ -226,30 +174,10 @@ class SessionFaultMiddleware:
         """Read a statement request's body up front (journal its page), then replay it to the app."""
         if entry["method"] != "POST" or not entry["path"].endswith("/statement"):
             return receive
-        parts: list[bytes] = []
-        while True:
-            message = await receive()
-            if message["type"] != "http.request":
-                break
-            parts.append(message.get("body", b""))
-            if not message.get("more_body", False):
-                break
-        body = b"".join(parts)
-        try:
-            document = orjson.loads(body)
-        except orjson.JSONDecodeError:
-            document = None
+        body, document = await read_body(receive)
         if isinstance(document, dict):
             entry["page"] = f"{document.get('card_token')}:{document.get('page')}"
-        replayed = {"done": False}
-
-        async def replay() -> Message:
-            if not replayed["done"]:
-                replayed["done"] = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
-
-        return replay
+        return replaying(body, receive)
 
     def _refused(self, token_key: str, config: dict[str, Any]) -> bool:
         revoke = config.get("revoke_access_after_pages")
@@ -329,10 +257,7 @@ class SessionFaultMiddleware:
                 return
             body = self._rewrite(b"".join(chunks), late, coarse, statement)
             start = held.pop("start")
-            start["headers"] = [
-                (k, str(len(body)).encode() if k == b"content-length" else v) for k, v in start["headers"]
-            ]
-            await send(start)
+            await send(with_content_length(start, body))
             await send({"type": "http.response.body", "body": body, "more_body": False})
 
         return watch
@@ -383,14 +308,3 @@ class SessionFaultMiddleware:
                 continue
             kept.append(item)
         return kept
-
-
-async def requests_journal(request: Any) -> Any:
-    """``GET /_sandbox/requests``: the journal of the ``journal`` switch (empty when it is off)."""
-    from trastpay_sandbox.context import context_of
-    from trastpay_sandbox.routes_api import json_response
-
-    ctx = context_of(request)
-    state = ctx.session_faults
-    state.follow(ctx.faults.config)
-    return json_response({"requests": state.journal, "now": time.monotonic()})

@@ -70,3 +70,48 @@ def spec_json_bytes() -> bytes:
 def spec_yaml_bytes() -> bytes:
     text = yaml.safe_dump(copy.deepcopy(bundled_spec()), sort_keys=False, allow_unicode=True)
     return text.encode("utf-8")
+
+
+def _resolved(node: Any) -> Any:
+    """``node`` with a local ``#/components/...`` reference followed (one level, repeatedly)."""
+    while isinstance(node, dict) and isinstance(node.get("$ref"), str) and node["$ref"].startswith("#/"):
+        target: Any = _raw_spec()
+        for part in node["$ref"][2:].split("/"):
+            target = target[part]
+        node = target
+    return node
+
+
+@cache
+def _raw_spec() -> dict[str, Any]:
+    return load_raw_spec()
+
+
+def _operation(method: str, path: str) -> dict[str, Any]:
+    try:
+        found: dict[str, Any] = _raw_spec()["paths"][path][method.lower()]
+    except KeyError:
+        raise KeyError(f"openapi.yaml has no operation {method.upper()} {path}") from None
+    return found
+
+
+@cache
+def query_names(method: str, path: str) -> frozenset[str]:
+    """The query parameters the contract declares for one operation (the only ones accepted)."""
+    parameters = (_resolved(p) for p in _operation(method, path).get("parameters", ()))
+    return frozenset(p["name"] for p in parameters if p.get("in") == "query")
+
+
+@cache
+def body_fields(method: str, path: str) -> frozenset[str]:
+    """The JSON body properties the contract declares for one operation (the only ones accepted)."""
+    body = _resolved(_operation(method, path).get("requestBody", {}))
+    schema = _resolved(body.get("content", {}).get("application/json", {}).get("schema", {}))
+    branches = [_resolved(branch) for branch in schema.get("oneOf", ())] or [schema]
+    return frozenset(name for branch in branches for name in branch.get("properties", {}))
+
+
+def query_parameter_schema(name: str) -> dict[str, Any]:
+    """The schema of a shared query parameter under ``components.parameters`` (e.g. ``PageSize``)."""
+    schema: dict[str, Any] = _resolved(_raw_spec()["components"]["parameters"][name])["schema"]
+    return schema

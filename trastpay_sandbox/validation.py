@@ -15,13 +15,17 @@ from typing import Any
 import orjson
 
 from trastpay_sandbox.problems import invalid
+from trastpay_sandbox.spec import query_parameter_schema
 
 _RFC3339 = re.compile(
     r"^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$"
 )
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-MAX_PAGE_SIZE = 1000
-DEFAULT_PAGE_SIZE = 100
+_PAGE_SIZE = query_parameter_schema("PageSize")
+MAX_PAGE_SIZE: int = _PAGE_SIZE["maximum"]
+"""The contract's ``page_size`` bounds and default (``components.parameters.PageSize``)."""
+MIN_PAGE_SIZE: int = _PAGE_SIZE["minimum"]
+DEFAULT_PAGE_SIZE: int = _PAGE_SIZE["default"]
 
 
 def parse_time(field: str, raw: object) -> datetime:
@@ -85,7 +89,7 @@ def parse_int(field: str, raw: object, *, minimum: int, maximum: int | None = No
 def parse_page_size(raw: object | None) -> int:
     if raw is None:
         return DEFAULT_PAGE_SIZE
-    return parse_int("page_size", raw, minimum=1, maximum=MAX_PAGE_SIZE)
+    return parse_int("page_size", raw, minimum=MIN_PAGE_SIZE, maximum=MAX_PAGE_SIZE)
 
 
 def parse_bool(field: str, raw: object) -> bool:

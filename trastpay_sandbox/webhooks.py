@@ -30,14 +30,7 @@ from trastpay.webhook_signatures import (
     EVENT_TYPE_HEADER,
     IDEMPOTENCY_HEADER,
     SIGNATURE_HEADER,
-    SignatureFormatError,
-    SignatureMismatchError,
-    SignatureTimestampError,
-    WebhookSignatureError,
-    parse_signature_header,
-    sign,
     signature_header,
-    verify_signature,
 )
 
 logger = logging.getLogger(__name__)
@@ -310,18 +303,4 @@ class WebhookDispatcher:
         return False
 
 
-__all__ = [
-    "EVENT_TYPE_HEADER",
-    "IDEMPOTENCY_HEADER",
-    "SIGNATURE_HEADER",
-    "SignatureFormatError",
-    "SignatureMismatchError",
-    "SignatureTimestampError",
-    "WebhookDispatcher",
-    "WebhookSignatureError",
-    "check_local_url",
-    "parse_signature_header",
-    "sign",
-    "signature_header",
-    "verify_signature",
-]
+__all__ = ["WebhookDispatcher", "check_local_url"]

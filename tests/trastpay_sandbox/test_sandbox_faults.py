@@ -8,9 +8,10 @@ from typing import Any
 import orjson
 import pytest
 
-from trastpay_sandbox.faults import FaultConfigError, Faults, validate_faults
+from trastpay_sandbox.faults import Faults
 from trastpay_sandbox.middleware import InjectedConnectionReset
 from trastpay_sandbox.options import SandboxOptions
+from trastpay_sandbox.switches import SWITCHES, FaultConfigError, fault_schemas, validate_faults
 
 
 def _set(caller: Any, faults: dict[str, Any]) -> None:
@@ -45,6 +46,37 @@ def test_given_invalid_fault_config_when_validated_then_error_names_key(
         validate_faults(config)
 
     assert caught.value.field == field
+
+
+@pytest.mark.parametrize(
+    ("config", "field"),
+    [
+        ({"error_rate": {"ratio": float("nan")}}, "faults.error_rate.ratio"),
+        ({"per_token_rps": float("inf")}, "faults.per_token_rps"),
+        ({"latency_ms": 5.0}, "faults.latency_ms"),
+        ({"slow_response": {"every_n": 2, "delay_s": 1, "bogus": 1}}, "faults.slow_response.bogus"),
+        ({"malformed_page": {}}, "faults.malformed_page"),
+        ({"schema_drift": {"stream": "transfers", "add_field": ""}}, "faults.schema_drift.add_field"),
+    ],
+)
+def test_given_a_value_the_contract_forbids_when_validated_then_error_names_it(
+    config: dict[str, Any], field: str
+) -> None:
+    with pytest.raises(FaultConfigError) as caught:
+        validate_faults(config)
+
+    assert caught.value.field == field
+
+
+def test_given_the_switch_registry_when_compared_with_the_contract_then_each_switch_is_in_both() -> None:
+    declared = set(fault_schemas()["FaultConfig"]["properties"])
+
+    assert declared == set(SWITCHES)
+    assert {switch.layer for switch in SWITCHES.values()} == {"transport", "hostile", "session"}
+
+
+def test_given_fresh_faults_when_reading_the_counters_then_every_switch_has_one_at_zero() -> None:
+    assert Faults().snapshot()["counters"] == dict.fromkeys(SWITCHES, 0)
 
 
 def test_given_unknown_fault_key_when_posted_then_400_names_it(caller: Any, problem_of: Any) -> None:

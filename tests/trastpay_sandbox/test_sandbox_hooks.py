@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from trastpay_sandbox.webhooks import verify_signature
+from trastpay.webhook_signatures import verify_signature
 
 
 def test_given_clock_when_advanced_p1d_then_now_moves_one_day(client: Any) -> None:

@@ -7,7 +7,6 @@ from typing import Any
 import orjson
 import pytest
 
-from trastpay_sandbox.faults import validate_faults
 from trastpay_sandbox.hostile import (
     HOSTILE_SAMPLES,
     PLANTED_PANS,
@@ -17,6 +16,7 @@ from trastpay_sandbox.hostile import (
     rewrite_truth,
 )
 from trastpay_sandbox.hostile_middleware import stream_of
+from trastpay_sandbox.switches import validate_faults
 
 
 def _set(caller: Any, faults: dict[str, Any]) -> None:

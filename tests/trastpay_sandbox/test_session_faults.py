@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from trastpay_sandbox.faults import FaultConfigError, validate_faults
 from trastpay_sandbox.middleware import InjectedConnectionReset
 from trastpay_sandbox.session_faults import coarse_instant
+from trastpay_sandbox.switches import FaultConfigError, validate_faults
 
 
 def _set(caller: Any, faults: dict[str, Any]) -> None:

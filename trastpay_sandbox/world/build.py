@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from trastpay_sandbox.world import deposits, lending, payments, transfers
 from trastpay_sandbox.world.card_activity import make_plan
 from trastpay_sandbox.world.card_store import CardStore
-from trastpay_sandbox.world.cards import CardSpec, make_cards, make_contacts
+from trastpay_sandbox.world.cards import CardSpec, Counterparty, make_cards, make_contacts
 from trastpay_sandbox.world.clock import DAY, local_day, to_epoch
-from trastpay_sandbox.world.entities import EntityResult, build_entities
+from trastpay_sandbox.world.entities import EntityBuilder, EntityResult
 from trastpay_sandbox.world.ledger import bookings_of
 from trastpay_sandbox.world.people import make_customer_people
 from trastpay_sandbox.world.records import Entity, entity_events
@@ -19,6 +20,33 @@ from trastpay_sandbox.world.settings import SandboxSettings
 HORIZON_DAYS = 730
 ENTITY_SHARE = 0.35
 """Share of a customer's operations that come from app entities (transfers, payments, repayments, FX)."""
+
+
+def build_entities(
+    seed: int,
+    customer_id: str,
+    holder: str,
+    cards: list[CardSpec],
+    contacts: tuple[Counterparty, ...],
+    first_day: int,
+    last_day: int,
+    monthly_rate: float,
+) -> EntityResult:
+    """Every app entity of one customer over the world's lifetime; ``monthly_rate`` is the customer's
+    operations a month that come from entities (transfers, payments, repayments, FX)."""
+    builder = EntityBuilder(
+        seed, customer_id, holder, list(cards), contacts, first_day, last_day, monthly_rate
+    )
+    payments.build_virtual_cards(builder)
+    transfers.build_transfers(builder)
+    payments.build_utility_payments(builder)
+    payments.build_fx_conversions(builder)
+    lending.build_microloans(builder)
+    lending.build_instalment_plans(builder)
+    deposits.build_deposits(builder)
+    for entities in builder.result.entities.values():
+        entities.sort(key=lambda e: e.pk)
+    return builder.result
 
 
 @dataclass

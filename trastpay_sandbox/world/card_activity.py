@@ -28,6 +28,7 @@ from trastpay_sandbox.world.merchants import (
     USD_CATEGORIES,
     VIRTUAL_CATEGORIES,
     Category,
+    pick_atm,
 )
 from trastpay_sandbox.world.money import apply_rate_bp
 from trastpay_sandbox.world.rng import rng_for, stable_int
@@ -264,10 +265,8 @@ def day_core(seed: int, plan: CardPlan, day: int) -> list[Core]:
         elif not cat.is_hold:
             commission = 0
             if cat.tx_type == "cash_withdrawal":
-                merchant = (
-                    0 if u < 0.7 or len(cat.merchants) == 1 else 1 + int(u * 1000) % (len(cat.merchants) - 1)
-                )
-                commission = apply_rate_bp(-amount, 100) if merchant else 0
+                merchant, fee_bp = pick_atm(cat.merchants, u)
+                commission = apply_rate_bp(-amount, fee_bp) if fee_bp else 0
             out.append((occ, pick, merchant, amount, commission, occ, -1, False))
         elif u < _NEVER_POSTS:
             out.append((occ, pick, merchant, amount, 0, -1, occ + window, False))

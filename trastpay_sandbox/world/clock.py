@@ -63,10 +63,6 @@ def fmt_ts(epoch: int) -> str:
     return day_prefix(local // DAY) + time_table()[local % DAY]
 
 
-def fmt_ts_nullable(epoch: int) -> str | None:
-    return None if epoch < 0 else fmt_ts(epoch)
-
-
 def month_of_day(day: int) -> tuple[int, int]:
     d = day_date(day)
     return d.year, d.month

@@ -142,33 +142,4 @@ def make_tx(
     )
 
 
-def build_entities(
-    seed: int,
-    customer_id: str,
-    holder: str,
-    cards: list[CardSpec],
-    contacts: tuple[Counterparty, ...],
-    first_day: int,
-    last_day: int,
-    monthly_rate: float,
-) -> EntityResult:
-    """Every app entity of one customer over the world's lifetime; ``monthly_rate`` is the customer's
-    operations a month that come from entities (transfers, payments, repayments, FX)."""
-    from trastpay_sandbox.world import deposits, lending, payments, transfers
-
-    builder = EntityBuilder(
-        seed, customer_id, holder, list(cards), contacts, first_day, last_day, monthly_rate
-    )
-    payments.build_virtual_cards(builder)
-    transfers.build_transfers(builder)
-    payments.build_utility_payments(builder)
-    payments.build_fx_conversions(builder)
-    lending.build_microloans(builder)
-    lending.build_instalment_plans(builder)
-    deposits.build_deposits(builder)
-    for entities in builder.result.entities.values():
-        entities.sort(key=lambda e: e.pk)
-    return builder.result
-
-
-__all__ = ["DAY", "EntityBuilder", "EntityResult", "build_entities", "make_tx"]
+__all__ = ["DAY", "EntityBuilder", "EntityResult", "make_tx"]

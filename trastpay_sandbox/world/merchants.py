@@ -7,6 +7,7 @@ and cashback rates are reasoned guesses (see DOMAIN.md, "Realistic synthetic act
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
 CITIES = ("Tashkent", "Tashkent", "Tashkent", "Samarkand", "Bukhara", "Namangan", "Andijan", "Fergana")
 
@@ -222,6 +223,36 @@ VIRTUAL_CATEGORIES: tuple[Category, ...] = (
         True,
     ),
 )
+
+OWN_BANK_ATM = "ATM Trastbank"
+"""The card issuer's own ATM network: cash withdrawals there are free."""
+OWN_ATM_SHARE = 0.7
+"""Share of cash withdrawals made at :data:`OWN_BANK_ATM` when the category offers other ATMs."""
+OTHER_BANK_ATM_FEE_BP = 100
+"""Fee for a withdrawal at another bank's ATM: 1 % of the amount (basis points, half-up to the tiyin)."""
+
+
+@cache
+def atm_networks(merchants: tuple[tuple[str, bool], ...]) -> tuple[int | None, tuple[int, ...]]:
+    """Indexes into a cash category's ``merchants``: (the own-bank ATM or None, the other banks' ATMs).
+
+    Found by name, so the ATM fee rule does not depend on the order the merchants are listed in.
+    """
+    own = next((i for i, (name, _) in enumerate(merchants) if name == OWN_BANK_ATM), None)
+    return own, tuple(i for i, (name, _) in enumerate(merchants) if name != OWN_BANK_ATM)
+
+
+def pick_atm(merchants: tuple[tuple[str, bool], ...], u: float) -> tuple[int, int]:
+    """The ATM of one cash withdrawal from the uniform draw ``u``: (merchant index, fee in basis points).
+
+    :data:`OWN_ATM_SHARE` of withdrawals (``u`` below it) use the own bank's ATM, free; the rest spread
+    over the other banks' ATMs, which charge :data:`OTHER_BANK_ATM_FEE_BP`.
+    """
+    own, others = atm_networks(merchants)
+    if own is not None and (u < OWN_ATM_SHARE or not others):
+        return own, 0
+    return others[int(u * 1000) % len(others)], OTHER_BANK_ATM_FEE_BP
+
 
 DECLINE_REASONS = (
     "Insufficient funds",

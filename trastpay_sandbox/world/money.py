@@ -14,10 +14,6 @@ def fmt_minor(minor: int) -> str:
     return f"{sign}{whole}.{frac:02d}"
 
 
-def fmt_minor_nullable(minor: int | None) -> str | None:
-    return None if minor is None else fmt_minor(minor)
-
-
 def div_half_up(numerator: int, denominator: int) -> int:
     """``numerator / denominator`` rounded half-up (half away from zero); denominator > 0."""
     if denominator <= 0:

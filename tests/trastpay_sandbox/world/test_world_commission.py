@@ -6,6 +6,13 @@ import pytest
 from conftest import statement_items
 
 from trastpay_sandbox.world import World
+from trastpay_sandbox.world.merchants import (
+    OTHER_BANK_ATM_FEE_BP,
+    OWN_ATM_SHARE,
+    OWN_BANK_ATM,
+    SOUM_CATEGORIES,
+    pick_atm,
+)
 from trastpay_sandbox.world.money import apply_rate_bp, div_half_up, fmt_minor
 from trastpay_sandbox.world.transfers import (
     FREE_MONTHLY_ALLOWANCE_MINOR,
@@ -110,3 +117,40 @@ def test_given_a_transfer_when_reading_its_card_operation_then_amount_and_commis
             assert item["commission_minor"] == transfer["commission_minor"]
         assert item["counterparty_pan_masked"] == transfer["receiver_pan_masked"]
     assert matched > 10
+
+
+@pytest.mark.parametrize("u", [0.0, 0.3, 0.69, 0.7, 0.7015, 0.85, 0.999])
+def test_given_the_cash_atms_in_any_order_when_picking_an_atm_then_only_other_banks_charge_the_fee(
+    u: float,
+) -> None:
+    merchants = SOUM_CATEGORIES[-1].merchants
+    for order in (merchants, tuple(reversed(merchants))):
+        index, fee_bp = pick_atm(order, u)
+        own = order[index][0] == OWN_BANK_ATM
+
+        assert own == (u < OWN_ATM_SHARE)
+        assert fee_bp == (0 if own else OTHER_BANK_ATM_FEE_BP)
+
+
+def test_given_a_cash_category_with_only_the_own_atm_when_picking_then_it_is_free_at_any_draw() -> None:
+    only_own = ((OWN_BANK_ATM, False),)
+
+    assert {pick_atm(only_own, u) for u in (0.0, 0.5, 0.99)} == {(0, 0)}
+
+
+def test_given_cash_withdrawals_when_listed_then_only_other_bank_atms_charge_one_percent(
+    world: World,
+) -> None:
+    charged = free = 0
+    for customer in world.customers():
+        for token in customer.card_tokens:
+            for item in statement_items(world, customer.id, token):
+                if item["type"] != "cash_withdrawal" or item["status"] != "posted":
+                    continue
+                own = item["merchant_name"] == OWN_BANK_ATM
+                expected = 0 if own else apply_rate_bp(-item["amount_minor"], OTHER_BANK_ATM_FEE_BP)
+                assert item["commission_minor"] == expected, item
+                charged += not own
+                free += own
+    assert charged > 0
+    assert free > 0
