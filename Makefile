@@ -9,7 +9,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
 
-.PHONY: node-deps setup demo test test-all lint typecheck unit bench reliability sandbox clean meltano dist sizes
+.PHONY: node-deps setup demo test test-all lint typecheck unit bench reliability sandbox clean meltano dist sizes bump-version
 
 $(UV):
 	$(PY) -m venv .uv
@@ -30,6 +30,11 @@ dist: setup
 # Installed size of each runtime (a clean venv per extra, from dist/); docs/packaging.md has the figures.
 sizes: dist
 	$(VENV)/bin/python scripts/runtimes.py sizes --dist dist
+
+# One version for every artifact: pyproject.toml's, copied where a file cannot read it.
+bump-version: setup
+	@test -n "$(VERSION)" || (echo "usage: make bump-version VERSION=x.y.z" && exit 2)
+	$(VENV)/bin/python scripts/bump_version.py $(VERSION)
 
 demo: setup meltano dist
 	$(VENV)/bin/python -m trastpay_demo
