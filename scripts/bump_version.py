@@ -4,7 +4,7 @@ pyproject.toml's ``version`` is the source: the wheel, the sdist and the code
 (``importlib.metadata``) take it from there. A few files cannot read it and carry a copy; this
 script rewrites each of them, turns CHANGELOG.md's Unreleased section into the release, adds the
 release to the changelog table in docs/airbyte.md and refreshes uv.lock (which records the
-project's version). :func:`copies` lists every copy; tests/packaging/test_version.py checks they
+project's version). :func:`copies` lists every copy; tests/distribution/test_version.py checks they
 all equal pyproject's version, so a copy the script misses fails the tests.
 """
 
