@@ -8,14 +8,19 @@ versions (cards that were unlinked). Off (the default, as in singer-sdk) nothing
 
 from __future__ import annotations
 
+import io
 import json
 import os
+import sqlite3
 import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
+from singer_sdk import typing as th
 from singer_sdk.exceptions import ConfigValidationError
+from singer_sdk.sql import SQLConnector, SQLSink, SQLTarget
 from tap_harness import TAP_EXECUTABLE, run_tap, write_catalog
 
 from tap_trastpay.tap import TapTrastpay
@@ -94,3 +99,60 @@ def test_given_singer_sdk_structured_logging_config_when_run_then_every_log_line
     parsed = [json.loads(line) for line in lines]
     assert any("cards" in str(entry.get("message", "")) for entry in parsed)
     assert tap_config["refresh_token"] not in done.stderr
+
+
+class _SQLiteConnector(SQLConnector):
+    allow_temp_tables = False
+    allow_column_alter = False
+
+    def get_sqlalchemy_url(self, config: dict[str, Any]) -> str:
+        return f"sqlite:///{config['path']}"
+
+
+class _SQLiteSink(SQLSink):  # type: ignore[type-arg]
+    connector_class = _SQLiteConnector
+
+
+class _SQLiteTarget(SQLTarget):
+    """singer-sdk's own SQL target machinery on SQLite: it processes ACTIVATE_VERSION like target-postgres."""
+
+    name = "target-sqlite-activate-version"
+    config_jsonschema = th.PropertiesList(th.Property("path", th.StringType, required=True)).to_dict()
+    default_sink_class = _SQLiteSink
+
+
+def _load(messages: list[dict[str, Any]], database: Path) -> None:
+    target = _SQLiteTarget(config={"path": str(database), "hard_delete": True, "add_record_metadata": True})
+    target.listen(io.StringIO("".join(json.dumps(m) + "\n" for m in messages)))
+
+
+def test_given_a_card_gone_from_the_next_full_sync_when_the_target_activates_the_version_then_its_row_drops(
+    tap_config: dict[str, Any], tmp_path: Path
+) -> None:
+    config = {**tap_config, "emit_activate_version_messages": True}
+    catalog = tmp_path / "catalog.json"
+    write_catalog(config, catalog, {"cards"})
+    database = tmp_path / "warehouse.sqlite"
+    first = run_tap(config, catalog=catalog)
+    cards = [m["record"]["card_token"] for m in first.messages if m["type"] == "RECORD"]
+    assert len(cards) >= 2
+    gone = cards[0]
+    # singer-sdk's table version is the sync's start in whole seconds: the next sync is a new
+    # version only from the next second on (real syncs are minutes or days apart).
+    version = next(m["version"] for m in first.messages if m["type"] == "ACTIVATE_VERSION")
+    while time.time() < version + 1:
+        time.sleep(0.05)
+    # The second sync no longer sees one card, as after an unlink: a stream map filters it out.
+    second = run_tap(
+        {**config, "stream_maps": {"cards": {"__filter__": f"card_token != '{gone}'"}}}, catalog=catalog
+    )
+
+    _load(first.messages, database)
+    with sqlite3.connect(database) as connection:
+        after_first = {row[0] for row in connection.execute("select card_token from cards")}
+    _load(second.messages, database)
+    with sqlite3.connect(database) as connection:
+        after_second = {row[0] for row in connection.execute("select card_token from cards")}
+
+    assert after_first == set(cards)
+    assert after_second == set(cards) - {gone}
