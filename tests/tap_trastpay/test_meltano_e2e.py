@@ -100,7 +100,7 @@ def test_given_full_then_incremental_meltano_runs_when_compared_then_duckdb_equa
         warehouse=warehouse,
     )
     suffix = uuid.uuid4().hex[:12]
-    run_meltano(env, "install", meltano=meltano)
+    run_meltano(env, "install", "--clean", meltano=meltano)  # a fresh tap from the new wheel
     run_meltano(env, "run", "--state-id-suffix", suffix, "tap-trastpay", "target-duckdb", meltano=meltano)
     sandbox.advance("P2D")
     run_meltano(env, "run", "--state-id-suffix", suffix, "tap-trastpay", "target-duckdb", meltano=meltano)
