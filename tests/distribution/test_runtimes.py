@@ -68,3 +68,22 @@ def test_given_the_cli_runtime_when_help_is_asked_then_every_command_is_listed(
     assert done.returncode == 0, done.stderr
     for command in ("auth", "statement", "webhooks"):
         assert command in done.stdout
+
+
+@pytest.mark.parametrize(
+    ("runtime", "command", "extra"),
+    [
+        ("airbyte", ["tap-trastpay", "--about"], "singer"),
+        ("singer", ["source-trastpay", "spec"], "airbyte"),
+        ("core", ["trastpay-sandbox", "--help"], "sandbox"),
+    ],
+)
+def test_given_a_command_of_another_runtime_when_run_then_it_names_the_extra_to_install(
+    runtime: str, command: list[str], extra: str, runtime_python: Callable[[str], Path]
+) -> None:
+    executable = runtime_python(runtime).with_name(command[0])
+
+    done = subprocess.run([str(executable), *command[1:]], capture_output=True, text=True, timeout=60)
+
+    assert done.returncode != 0
+    assert f"pip install 'trastpay-connectors[{extra}]'" in done.stderr
