@@ -1,24 +1,27 @@
 # Airbyte image of the Trastpay source, on Airbyte's Python connector base image
 # (the same image and digest as connectorBuildOptions.baseImage in metadata.yaml).
-# Build from the repository root:  docker build -t airbyte/source-trastpay:dev .
+# It installs the released artifacts, not the source tree: the built wheel with its [airbyte] extra
+# only (no singer-sdk, no sandbox or CLI libraries), every dependency pinned by the constraints
+# exported from uv.lock. Build from the repository root:
+#   make dist
+#   docker build -t trastpay-connectors/source-trastpay:0.1.0 .
 FROM docker.io/airbyte/python-connector-base:4.0.2@sha256:9fdb1888c4264cf6fee473649ecb593f56f58e5d0096a87ee0b231777e2e3e73
 
 WORKDIR /airbyte/integration_code
 
-# Only what the wheel build needs (see [tool.hatch.build] in pyproject.toml).
-COPY pyproject.toml README.md ./
-COPY schemas ./schemas
-COPY trastpay ./trastpay
-COPY trastpay_sandbox ./trastpay_sandbox
-COPY source_trastpay ./source_trastpay
-COPY tap_trastpay ./tap_trastpay
+COPY dist/trastpay_connectors-*-py3-none-any.whl dist/constraints-airbyte.txt /tmp/dist/
 
-RUN pip install --no-cache-dir . && rm -rf /airbyte/integration_code/*
+# --constraint pins every dependency (and its dependencies) to the locked version: nothing is
+# resolved freshly at build time. The wheel is the one `make dist` built; there must be exactly one.
+RUN set -eu; \
+    wheel="$(ls /tmp/dist/trastpay_connectors-*-py3-none-any.whl)"; \
+    pip install --no-cache-dir --constraint /tmp/dist/constraints-airbyte.txt "${wheel}[airbyte]"; \
+    rm -rf /tmp/dist
 
 ENV AIRBYTE_ENTRYPOINT="source-trastpay"
 ENTRYPOINT ["source-trastpay"]
 
-LABEL io.airbyte.name=airbyte/source-trastpay
+LABEL io.airbyte.name=trastpay-connectors/source-trastpay
 LABEL io.airbyte.version=0.1.0
 
 USER airbyte

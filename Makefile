@@ -9,7 +9,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
 
-.PHONY: node-deps setup demo test test-all lint typecheck unit bench reliability sandbox clean meltano
+.PHONY: node-deps setup demo test test-all lint typecheck unit bench reliability sandbox clean meltano dist sizes bump-version
 
 $(UV):
 	$(PY) -m venv .uv
@@ -21,7 +21,22 @@ $(VENV)/.synced: pyproject.toml uv.lock | $(UV)
 
 setup: $(VENV)/.synced
 
-demo: setup meltano
+# The wheel and sdist (uv build) plus one constraints file per runtime exported from uv.lock:
+# what the Dockerfile, Meltano (meltano.yml's find-links) and PyAirbyte install from.
+dist: setup
+	rm -rf dist
+	$(VENV)/bin/python scripts/runtimes.py build --out dist
+
+# Installed size of each runtime (a clean venv per extra, from dist/); docs/packaging.md has the figures.
+sizes: dist
+	$(VENV)/bin/python scripts/runtimes.py sizes --dist dist
+
+# One version for every artifact: pyproject.toml's, copied where a file cannot read it.
+bump-version: setup
+	@test -n "$(VERSION)" || (echo "usage: make bump-version VERSION=x.y.z" && exit 2)
+	$(VENV)/bin/python scripts/bump_version.py $(VERSION)
+
+demo: setup meltano dist
 	$(VENV)/bin/python -m trastpay_demo
 
 lint: setup
@@ -67,4 +82,4 @@ sandbox: setup
 	$(VENV)/bin/trastpay-sandbox
 
 clean:
-	rm -rf $(VENV) .uv .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .uv .pytest_cache .mypy_cache .ruff_cache dist

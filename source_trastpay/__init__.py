@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
-from source_trastpay.source import SourceTrastpay
+from trastpay.extras import require_extra
+
+require_extra("airbyte", "airbyte_cdk", command="source-trastpay")
+
+from source_trastpay.source import SourceTrastpay  # noqa: E402  (after the extra check)
 
 __all__ = ["SourceTrastpay"]

@@ -18,37 +18,29 @@
 from __future__ import annotations
 
 import argparse
-import logging
-import os
 import sys
-import tempfile
-from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import orjson
 from airbyte_cdk.entrypoint import AirbyteEntrypoint
-from airbyte_cdk.logger import PRINT_BUFFER, is_platform_debug_log_enabled
 from airbyte_cdk.models import (  # type: ignore[attr-defined]  # implicit re-exports
     AirbyteMessage,
     ConnectorSpecification,
     FailureType,
     Type,
 )
-from airbyte_cdk.sources.connector_state_manager import HashableStreamDescriptor
 from airbyte_cdk.utils.airbyte_secrets_utils import filter_secrets
-from airbyte_cdk.utils.constants import ENV_REQUEST_CACHE_PATH
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
+from source_trastpay.compat import PRINT_BUFFER, CompatEntrypoint
 from source_trastpay.errors import to_traced_exception
 from source_trastpay.source import SourceTrastpay
 from trastpay.config import parse_config
 from trastpay.errors import ConfigError
 
-_DESCRIPTORS: dict[tuple[str, str | None], HashableStreamDescriptor] = {}
 
-
-class TrastpayEntrypoint(AirbyteEntrypoint):
+class TrastpayEntrypoint(CompatEntrypoint):
     """The CDK entrypoint with the core's config validation in front of the schema check."""
 
     @staticmethod
@@ -59,52 +51,11 @@ class TrastpayEntrypoint(AirbyteEntrypoint):
             raise to_traced_exception(error) from None
         AirbyteEntrypoint.validate_connection(source_spec, config)
 
-    @staticmethod
-    def handle_record_counts(
-        message: AirbyteMessage, stream_message_count: defaultdict[HashableStreamDescriptor, float]
-    ) -> AirbyteMessage:
-        """The CDK's per-stream record count, keyed by one descriptor object per stream.
-
-        The CDK builds (and hashes) a new descriptor for every record; reusing one per stream
-        keeps the same counts at a fraction of the cost. STATE messages are the CDK's own.
-        """
-        record = message.record
-        if message.type is Type.RECORD and record is not None:
-            key = (record.stream, record.namespace)
-            descriptor = _DESCRIPTORS.get(key)
-            if descriptor is None:
-                descriptor = _DESCRIPTORS[key] = HashableStreamDescriptor(
-                    name=record.stream, namespace=record.namespace
-                )
-            stream_message_count[descriptor] += 1.0
-            return message
-        return AirbyteEntrypoint.handle_record_counts(message, stream_message_count)
-
     def run(self, parsed_args: argparse.Namespace) -> Iterable[str]:
         if parsed_args.command != "read":
             yield from super().run(parsed_args)
             return
-        yield from self._run_read(parsed_args)
-
-    def _run_read(self, parsed_args: argparse.Namespace) -> Iterator[str]:
-        """The CDK's ``read`` command with :func:`message_line` as the serializer."""
-        if getattr(parsed_args, "debug", False) or is_platform_debug_log_enabled():
-            self.logger.setLevel(logging.DEBUG)
-        else:
-            self.logger.setLevel(logging.INFO)
-        source_spec = self.source.spec(self.logger)
-        try:
-            # configure() writes the config (secrets included) into this directory, which the CDK
-            # also uses as its request-cache location: it must never be the working directory.
-            with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as temp_dir:
-                os.environ[ENV_REQUEST_CACHE_PATH] = temp_dir
-                config = self.source.configure(self.source.read_config(parsed_args.config), temp_dir)
-                yield from map(message_line, self._emit_queued_messages(self.source))
-                catalog = self.source.read_catalog(parsed_args.catalog)
-                state = self.source.read_state(parsed_args.state)
-                yield from map(message_line, self.read(source_spec, config, catalog, state))
-        finally:
-            yield from map(message_line, self._emit_queued_messages(self.source))
+        yield from self.read_command(parsed_args, message_line)
 
 
 def message_line(message: AirbyteMessage) -> str:

@@ -18,7 +18,7 @@ from trastpay.config import CONFIG_SCHEMA
 
 __all__ = ["DOCUMENTATION_URL", "SINGER_ONLY_FIELDS", "connection_specification", "connector_specification"]
 
-DOCUMENTATION_URL = "https://docs.airbyte.com/integrations/sources/trastpay"
+DOCUMENTATION_URL = "https://github.com/trastpay-connectors/trastpay-connectors/blob/main/docs/airbyte.md"
 """Same URL as ``documentationUrl`` in metadata.yaml (a unit test keeps the two equal)."""
 
 SINGER_ONLY_FIELDS: tuple[str, ...] = ("token_store_path",)

@@ -11,7 +11,6 @@ schema-conformant dicts.
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
 from functools import cached_property
@@ -29,9 +28,8 @@ from airbyte_cdk.models import (  # type: ignore[attr-defined]  # implicit re-ex
     SyncMode,
     Type,
 )
-from airbyte_cdk.sources.streams import Stream
-from airbyte_cdk.sources.streams.core import NO_CURSOR_STATE_KEY, StreamData
 
+from source_trastpay.compat import NO_CURSOR_STATE_KEY, CompatStream, StreamData
 from source_trastpay.errors import to_traced_exception
 from trastpay.errors import TrastpayError
 from trastpay.schemas import load_schema
@@ -67,7 +65,7 @@ def _now_millis() -> int:
     return time.time_ns() // 1_000_000
 
 
-class TrastpayStream(Stream):
+class TrastpayStream(CompatStream):
     """An Airbyte stream backed by one core stream definition and the sync's shared session."""
 
     def __init__(
@@ -113,14 +111,11 @@ class TrastpayStream(Stream):
             if message.type == Type.RECORD and message.record is not None:
                 yield message.record.data
 
-    def read(
+    def read_stream(
         self,
         configured_stream: ConfiguredAirbyteStream,
-        logger: logging.Logger,
-        slice_logger: Any,
         stream_state: MutableMapping[str, Any],
         state_manager: Any,
-        internal_config: Any,
     ) -> Iterable[StreamData]:
         """Records and STATE messages of one stream, in the order the core produces them.
 

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
-from tap_trastpay.tap import TapTrastpay
+from trastpay.extras import require_extra
+
+require_extra("singer", "singer_sdk", command="tap-trastpay")
+
+from tap_trastpay.tap import TapTrastpay  # noqa: E402  (after the extra check)
 
 __all__ = ["TapTrastpay"]

@@ -20,13 +20,10 @@ import typing as t
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from singer_sdk import Stream
-from singer_sdk.helpers._state import get_state_if_exists
-from singer_sdk.helpers._util import utc_now
 from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.mapper import SameRecordTransform
-from singer_sdk.singerlib.encoding.simple import StateMessage
 
+from tap_trastpay.compat import CompatStream, StateMessage, get_state_if_exists, utc_now
 from tap_trastpay.writer import OrjsonSingerWriter
 from trastpay.schemas import load_schema
 from trastpay.session import Checkpoint, Partition
@@ -41,7 +38,7 @@ if t.TYPE_CHECKING:
 BOOKMARK_KEY = "replication_key_value"
 
 
-class TrastpayStream(Stream):
+class TrastpayStream(CompatStream):
     """A Trastpay stream: records in cursor order from the core, bookmarks from its checkpoints."""
 
     TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE
@@ -166,7 +163,7 @@ class TrastpayStream(Stream):
         state[BOOKMARK_KEY] = cursor
         self.state_manager.is_flushed = False
 
-    def _write_record_message(self, record: types.Record) -> None:
+    def write_record(self, record: types.Record) -> None:
         """Write one record; straight to the writer when the SDK's per-record steps would not change it.
 
         Those steps are: dropping deselected properties, type conformance and stream maps. With
@@ -177,11 +174,11 @@ class TrastpayStream(Stream):
         if self._pass_through is None:
             self._pass_through = self._records_pass_through()
         if not self._pass_through:
-            super()._write_record_message(record)
+            self.sdk_write_record(record)
             return
         writer = self._trastpay_tap.message_writer
         assert isinstance(writer, OrjsonSingerWriter)
-        writer.write_record(self.name, record, self._stream_version, self._extracted_at)
+        writer.write_record(self.name, record, self.table_version, self._extracted_at)
         self.state_manager.is_flushed = False
 
     def _write_state_again(self) -> None:
@@ -203,11 +200,6 @@ class TrastpayStream(Stream):
             and maps[0].stream_alias == self.name
             and isinstance(self._trastpay_tap.message_writer, OrjsonSingerWriter)
         )
-
-    def _increment_stream_state(
-        self, latest_record: types.Record, *, context: types.Context | None = None
-    ) -> None:
-        """Records never move the bookmark; :meth:`_apply_checkpoint` does (see the module doc)."""
 
 
 def bookmarks_as_core_state(stream_def: StreamDef, singer_state: Mapping[str, Any]) -> dict[str, Any]:

@@ -15,10 +15,15 @@ import weakref
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
-from singer_sdk import Tap
 from singer_sdk.exceptions import ConfigValidationError
-from singer_sdk.helpers.capabilities import CapabilitiesEnum, PluginCapabilities, TapCapabilities
+from singer_sdk.helpers.capabilities import (
+    EMIT_ACTIVATE_VERSION_CONFIG,
+    CapabilitiesEnum,
+    PluginCapabilities,
+    TapCapabilities,
+)
 
+from tap_trastpay.compat import CompatTap
 from tap_trastpay.streams import TrastpayStream, bookmarks_as_core_state
 from tap_trastpay.tokens import TapTokens
 from tap_trastpay.writer import OrjsonSingerWriter
@@ -49,13 +54,25 @@ def singer_config_schema(core_schema: Mapping[str, Any]) -> dict[str, Any]:
     return schema
 
 
-class TapTrastpay(Tap):
+def with_activate_version_setting(schema: dict[str, Any]) -> dict[str, Any]:
+    """Add singer-sdk's standard ``emit_activate_version_messages`` setting (default false).
+
+    singer-sdk reads the setting but only declares it for taps that list it themselves; declared,
+    it is validated as a boolean, documented by ``--about`` and typed by Meltano.
+    """
+    schema["properties"].update(EMIT_ACTIVATE_VERSION_CONFIG["properties"])
+    return schema
+
+
+class TapTrastpay(CompatTap):
     """Singer tap for Trastpay (PJSB Trustbank) partner API data."""
 
     name = "tap-trastpay"
     package_name = "trastpay-connectors"
     plugin_version = __version__
-    config_jsonschema: ClassVar[dict[str, Any]] = singer_config_schema(CONFIG_SCHEMA)
+    config_jsonschema: ClassVar[dict[str, Any]] = with_activate_version_setting(
+        singer_config_schema(CONFIG_SCHEMA)
+    )
     message_writer_class = OrjsonSingerWriter
     capabilities: ClassVar[list[CapabilitiesEnum]] = [
         TapCapabilities.CATALOG,
@@ -64,7 +81,11 @@ class TapTrastpay(Tap):
         PluginCapabilities.ABOUT,
         PluginCapabilities.STREAM_MAPS,
         PluginCapabilities.FLATTENING,
+        TapCapabilities.ACTIVATE_VERSION,
+        PluginCapabilities.STRUCTURED_LOGGING,
     ]
+    """What the tap implements; not BATCH (docs/singer.md: a BATCH file would be announced after the
+    STATE that covers its records)."""
 
     _session: TrastpaySession | None = None
 
@@ -74,14 +95,18 @@ class TapTrastpay(Tap):
         settings = {k: v for k, v in self.config.items() if k in CONFIG_SCHEMA["properties"]}
         return parse_config(settings)
 
-    def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
+    def validate_settings(self, config: Mapping[str, Any], *, raise_errors: bool) -> list[str] | None:
         """The core's validation first: its message names the setting and never repeats its value.
 
         singer-sdk's own schema check quotes the offending value, which prints a refresh token
         pasted into the wrong field, or a card number typed into card_tokens.
         """
-        settings = {k: v for k, v in self._config.items() if k in CONFIG_SCHEMA["properties"]}
+        settings = {k: v for k, v in config.items() if k in CONFIG_SCHEMA["properties"]}
         try:
+            if config.get("batch_config"):
+                raise ConfigError(
+                    "batch_config", "BATCH messages are not supported by tap-trastpay (docs/singer.md)"
+                )
             parse_config(settings)
         except ConfigError as error:
             line = f"{error.failure_type}: {error.message}"
@@ -89,7 +114,7 @@ class TapTrastpay(Tap):
                 raise ConfigValidationError("Config validation failed", errors=[line]) from None
             self.logger.warning("Config validation failed: %s", line)
             return [line]
-        return super()._validate_config(raise_errors=raise_errors)
+        return None
 
     @property
     def session(self) -> TrastpaySession:

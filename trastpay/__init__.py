@@ -6,4 +6,10 @@ This package never imports airbyte_cdk or singer_sdk; the adapters in ``source_t
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("trastpay-connectors")
+    """The installed distribution's version: pyproject.toml's, the one version of every artifact."""
+except PackageNotFoundError:  # imported from a checkout that was never installed (no `make setup`)
+    __version__ = "0+unknown"

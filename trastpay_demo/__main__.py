@@ -81,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
         print("\n== Airbyte: full sync through PyAirbyte (source-trastpay) into DuckDB ==")
         first = sync(config, args.warehouse)
         print("\n== Singer: meltano install, then meltano run tap-trastpay target-duckdb ==")
-        run_meltano(env, "install")
+        run_meltano(env, "install", "--clean")  # the tap wheel may be new under the same version
         run_meltano(env, "run", "--state-id-suffix", state_suffix, "tap-trastpay", "target-duckdb")
         print(f"\n== Sandbox clock advanced by {args.advance}: holds settle, new activity ==")
         server.advance(args.advance)

@@ -41,7 +41,10 @@ def meltano_env(
     token_store: Path,
     warehouse: Path,
 ) -> dict[str, str]:
-    """The environment for a meltano run against ``api_url`` loading into ``warehouse``."""
+    """The environment for a meltano run against ``api_url`` loading into ``warehouse``.
+
+    ``meltano install`` installs the tap from the checkout's ``dist/`` (``make dist``; meltano.yml).
+    """
     return {
         **os.environ,
         "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",

@@ -68,10 +68,17 @@ def login_config(sandbox: SandboxServer, phone: str, store_dir: Path, device_id:
     }
 
 
-def run_tap(config: dict[str, Any], state: dict[str, Any] | None = None) -> SyncResult:
-    """One full sync in this process, stdout captured."""
+def run_tap(
+    config: dict[str, Any], state: dict[str, Any] | None = None, catalog: Path | None = None
+) -> SyncResult:
+    """One full sync in this process (every stream, or those ``catalog`` selects), stdout captured."""
     buffer = io.StringIO()
-    tap = TapTrastpay(config=config, state=state or {}, parse_env_config=False)
+    tap = TapTrastpay(
+        config=config,
+        state=state or {},
+        catalog=json.loads(catalog.read_text(encoding="utf-8")) if catalog else None,
+        parse_env_config=False,
+    )
     with contextlib.redirect_stdout(buffer):
         tap.sync_all()
     tap.session.close()

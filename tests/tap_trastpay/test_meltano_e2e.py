@@ -12,6 +12,7 @@ and says why, except under CI, where it fails.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import uuid
@@ -63,13 +64,27 @@ def meltano() -> Path:
 
 
 @pytest.fixture(scope="module")
+def dist() -> Path:
+    """The checkout's dist/ that meltano.yml installs the tap from, built now (as ``make dist`` does)."""
+    out = ROOT / "dist"
+    shutil.rmtree(out, ignore_errors=True)
+    subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "runtimes.py"), "build", "--out", str(out)],
+        check=True,
+        capture_output=True,
+        timeout=600,
+    )
+    return out
+
+
+@pytest.fixture(scope="module")
 def sandbox() -> Iterator[SandboxServer]:
     with SandboxServer(customers=2, history_days=120, seed=7) as server:
         yield server
 
 
 def test_given_full_then_incremental_meltano_runs_when_compared_then_duckdb_equals_truth(
-    meltano: Path, sandbox: SandboxServer, tmp_path: Path
+    meltano: Path, dist: Path, sandbox: SandboxServer, tmp_path: Path
 ) -> None:
 
     phone = sandbox.customers()[0]["phone"]
@@ -85,7 +100,7 @@ def test_given_full_then_incremental_meltano_runs_when_compared_then_duckdb_equa
         warehouse=warehouse,
     )
     suffix = uuid.uuid4().hex[:12]
-    run_meltano(env, "install", meltano=meltano)
+    run_meltano(env, "install", "--clean", meltano=meltano)  # a fresh tap from the new wheel
     run_meltano(env, "run", "--state-id-suffix", suffix, "tap-trastpay", "target-duckdb", meltano=meltano)
     sandbox.advance("P2D")
     run_meltano(env, "run", "--state-id-suffix", suffix, "tap-trastpay", "target-duckdb", meltano=meltano)
