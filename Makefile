@@ -9,7 +9,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
 
-.PHONY: node-deps setup demo test test-all lint typecheck unit bench reliability sandbox clean meltano
+.PHONY: node-deps setup demo test test-all lint typecheck unit bench reliability sandbox clean meltano dbt
 
 $(UV):
 	$(PY) -m venv .uv
@@ -39,6 +39,15 @@ typecheck: setup
 	.meltano/meltano-venv/bin/pip install --quiet -r requirements/meltano.txt
 
 meltano: .meltano/meltano-venv/bin/meltano
+
+# dbt (the dbt_trastpay package) lives in its own venv too: dbt-core, dbt-duckdb, dbt-postgres and
+# sqlglot pinned by requirements/dbt.txt (uv pip compile requirements/dbt.in).
+.dbt/venv/bin/dbt: requirements/dbt.txt
+	$(PY) -m venv .dbt/venv
+	.dbt/venv/bin/pip install --quiet -r requirements/dbt.txt
+	@touch $@
+
+dbt: .dbt/venv/bin/dbt
 
 # `make test` is what CI runs: everything but the cases marked slow (bench-sized runs);
 # `make test-all` runs those too.
