@@ -82,8 +82,11 @@ def sync(
     else:
         source.select_all_streams()
     cache = DuckDBCache(db_path=str(db_path), schema_name=schema_name, cache_dir=db_path.parent / ".cache")
-    result = source.read(cache=cache, write_strategy="merge")
-    return int(result.processed_records)
+    try:
+        result = source.read(cache=cache, write_strategy="merge")
+        return int(result.processed_records)
+    finally:
+        cache.close()  # DuckDB locks the file while any connection lives; dbt opens it next
 
 
 def _refreshing_callback(config: RotatingConfig) -> Any:

@@ -1,0 +1,104 @@
+"""The dbt package on DuckDB, over the tables PyAirbyte loaded: the build passes, breaking the
+books fails it with the card and period named, and every compiled model is portable SQL."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import duckdb
+import pytest
+from conftest import BuiltWarehouse
+
+from trastpay_demo.dbt_run import marts_schema
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(1200)]
+
+RECONCILIATION_TESTS = (
+    "assert_balance_continuity_per_card_period",
+    "assert_card_operations_match_statement_totals",
+    "assert_transfer_commission_matches_tier",
+    "assert_fx_legs_match_rate",
+    "assert_cashback_within_cap",
+)
+KNOWN_SANDBOX_ISSUE = "assert_cashback_reversal_has_accrual"
+
+
+def test_given_a_pyairbyte_duckdb_warehouse_when_dbt_build_then_models_and_reconciliation_pass(
+    duckdb_warehouse: BuiltWarehouse,
+) -> None:
+    build = duckdb_warehouse.build
+    assert build.ok, build.output[-4000:]
+    failed = [r["unique_id"] for r in build.results if r["status"] in ("fail", "error")]
+    assert not failed
+    for name in RECONCILIATION_TESTS:
+        assert build.status_of(name) == "pass", name
+    connection = duckdb.connect(duckdb_warehouse.env["TRASTPAY_DUCKDB_PATH"], read_only=True)
+    try:
+        schema = marts_schema(duckdb_warehouse.env["TRASTPAY_DBT_SCHEMA"])
+        books = dict(
+            connection.execute(f"SELECT book, count(*) FROM {schema}.trastpay__ledger_entries GROUP BY book").fetchall()
+        )
+        statements = connection.execute(
+            f"SELECT count(*), count(*) FILTER (WHERE is_reconciled) FROM {schema}.trastpay__statement_reconciliation"
+        ).fetchone()
+    finally:
+        connection.close()
+    assert set(books) == {"card", "transfer", "fx", "myhome", "cashback", "microloan", "instalment_plan", "deposit"}
+    assert statements is not None and statements[0] > 10 and statements[0] == statements[1]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="sandbox: a hold that expires unposted still gets a cashback reversal (e.g. cb_..._r with no "
+    "accrual); see docs/warehouse.md, Known data issues",
+)
+def test_given_the_cashback_ledger_when_built_then_every_reversal_reverses_an_accrual(
+    duckdb_warehouse: BuiltWarehouse,
+) -> None:
+    assert duckdb_warehouse.build.status_of(KNOWN_SANDBOX_ISSUE) == "pass", duckdb_warehouse.build.output[-2000:]
+
+
+def test_given_one_posted_transaction_dropped_when_dbt_build_then_balance_continuity_fails_naming_card_and_period(
+    duckdb_warehouse: BuiltWarehouse, tmp_path: Path
+) -> None:
+    broken = tmp_path / "broken.duckdb"
+    shutil.copyfile(duckdb_warehouse.env["TRASTPAY_DUCKDB_PATH"], broken)
+    connection = duckdb.connect(str(broken))
+    try:
+        row = connection.execute(
+            "SELECT t.id, t.card_token, strftime(t.posted_at, '%Y-%m') FROM trastpay.card_transactions t"
+            " JOIN trastpay.statements s ON s.card_token = t.card_token AND s.month = strftime(t.posted_at, '%Y-%m')"
+            " WHERE t.status = 'posted' AND t.amount_minor <> 0 ORDER BY t.posted_at, t.id LIMIT 1"
+        ).fetchone()
+        assert row is not None
+        transaction_id, card, month = row
+        connection.execute("DELETE FROM trastpay.card_transactions WHERE id = ?", [transaction_id])
+    finally:
+        connection.close()
+
+    run = duckdb_warehouse.dbt("build", work_dir=tmp_path / "dbt", env={"TRASTPAY_DUCKDB_PATH": str(broken)})
+
+    assert not run.ok
+    assert run.status_of("assert_balance_continuity_per_card_period") == "fail"
+    assert f"balance continuity broken for card {card}, statement period {month}" in run.output
+
+
+def test_given_the_compiled_models_when_parsed_as_snowflake_and_bigquery_then_every_one_parses(
+    duckdb_warehouse: BuiltWarehouse, dbt_installed: Path, tmp_path: Path
+) -> None:
+    compiled = duckdb_warehouse.dbt("compile", work_dir=tmp_path / "dbt")
+    assert compiled.ok, compiled.output[-3000:]
+    models = tmp_path / "dbt" / "target" / "compiled" / "trastpay" / "models"
+    assert len(list(models.rglob("stg_trastpay__*.sql"))) == 16
+    parsed = subprocess.run(
+        [str(dbt_installed.parent / "python"), str(Path(__file__).with_name("parse_compiled.py")), str(models),
+         "snowflake", "bigquery"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert parsed.returncode == 0, parsed.stdout[-3000:] + parsed.stderr[-2000:]
+    assert '"failures": 0' in parsed.stdout
