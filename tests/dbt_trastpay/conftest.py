@@ -43,7 +43,9 @@ def _ensure_venv(venv: Path, executable: str, requirements: Path) -> Path:
     path = venv / "bin" / executable
     if not path.exists():
         try:
-            subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, capture_output=True, timeout=300)
+            subprocess.run(
+                [sys.executable, "-m", "venv", str(venv)], check=True, capture_output=True, timeout=300
+            )
             subprocess.run(
                 [str(venv / "bin" / "pip"), "install", "--quiet", "-r", str(requirements)],
                 check=True,
@@ -167,7 +169,9 @@ def postgres_warehouse(
     run_meltano(env, "install", "extractor", "tap-trastpay", meltano=meltano_installed)
     run_meltano(env, "install", "loader", "target-postgres", meltano=meltano_installed)
     suffix = uuid.uuid4().hex[:12]
-    run_meltano(env, "run", "--state-id-suffix", suffix, "tap-trastpay", "target-postgres", meltano=meltano_installed)
+    run_meltano(
+        env, "run", "--state-id-suffix", suffix, "tap-trastpay", "target-postgres", meltano=meltano_installed
+    )
     dbt_env = {
         "TRASTPAY_PG_HOST": postgres_cluster.host,
         "TRASTPAY_PG_PORT": str(postgres_cluster.port),

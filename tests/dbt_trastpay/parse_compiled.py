@@ -25,11 +25,19 @@ def main(argv: list[str]) -> int:
                 statements = sqlglot.parse(sql, read=dialect)
             except ParseError as exc:
                 failures += 1
-                print(json.dumps({"file": str(path.relative_to(root)), "dialect": dialect, "error": str(exc)[:500]}))
+                print(
+                    json.dumps(
+                        {"file": str(path.relative_to(root)), "dialect": dialect, "error": str(exc)[:500]}
+                    )
+                )
                 continue
             if not [s for s in statements if s is not None]:
                 failures += 1
-                print(json.dumps({"file": str(path.relative_to(root)), "dialect": dialect, "error": "no statement"}))
+                print(
+                    json.dumps(
+                        {"file": str(path.relative_to(root)), "dialect": dialect, "error": "no statement"}
+                    )
+                )
     print(json.dumps({"parsed_files": len(files), "dialects": dialects, "failures": failures}))
     return 1 if failures else 0
 

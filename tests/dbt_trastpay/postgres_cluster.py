@@ -50,14 +50,18 @@ class PostgresCluster:
         self.data = self.root / "data"
         self.port = _free_port()
         self.host = "127.0.0.1"
-        self._drop = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"] if os.geteuid() == 0 else []
+        self._drop = (
+            ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"] if os.geteuid() == 0 else []
+        )
 
     def _run(self, *args: str, timeout: float = 120.0) -> subprocess.CompletedProcess[str]:
         done = subprocess.run(
             [*self._drop, *args], capture_output=True, text=True, timeout=timeout, check=False, cwd=self.root
         )
         if done.returncode != 0:
-            raise RuntimeError(f"{Path(args[0]).name} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
+            raise RuntimeError(
+                f"{Path(args[0]).name} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}"
+            )
         return done
 
     def start(self) -> PostgresCluster:
@@ -96,11 +100,11 @@ class PostgresCluster:
                 break
             if time.monotonic() > deadline:
                 log = (self.root / "server.log").read_text(errors="replace")[-3000:]
-                raise RuntimeError(f"PostgreSQL did not accept connections within {self.startup_timeout} s:\n{log}")
+                raise RuntimeError(
+                    f"PostgreSQL did not accept connections within {self.startup_timeout} s:\n{log}"
+                )
             time.sleep(0.1)
-        self._run(
-            str(self.bin_dir / "createdb"), "-h", self.host, "-p", str(self.port), "-U", USER, DATABASE
-        )
+        self._run(str(self.bin_dir / "createdb"), "-h", self.host, "-p", str(self.port), "-U", USER, DATABASE)
         return self
 
     @property

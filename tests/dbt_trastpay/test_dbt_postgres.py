@@ -18,9 +18,9 @@ from trastpay_demo.dbt_run import marts_schema
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(1200)]
 
 LEDGER_COLUMNS = (
-    "entry_id, book, entry_kind, account_id, card_token, booked_at, booked_on, currency, amount_minor, amount,"
-    " cbu_rate, cbu_rate_date, amount_uzs, status, affects_balance, counterparty, description, source_stream,"
-    " source_record_id"
+    "entry_id, book, entry_kind, account_id, card_token, booked_at, booked_on, currency, amount_minor,"
+    " amount, cbu_rate, cbu_rate_date, amount_uzs, status, affects_balance, counterparty, description,"
+    " source_stream, source_record_id"
 )
 
 
@@ -50,20 +50,25 @@ def test_given_postgres_loaded_by_target_postgres_when_dbt_build_then_models_and
 def test_given_both_engines_when_ledgers_compared_then_equal_row_for_row(
     duckdb_warehouse: BuiltWarehouse, postgres_warehouse: BuiltWarehouse, postgres_cluster: PostgresCluster
 ) -> None:
-    assert duckdb_warehouse.build.ok and postgres_warehouse.build.ok
-    query = f"SELECT {LEDGER_COLUMNS} FROM {{schema}}.trastpay__ledger_entries ORDER BY entry_id"
+    assert duckdb_warehouse.build.ok
+    assert postgres_warehouse.build.ok
+    query = "SELECT " + LEDGER_COLUMNS + " FROM {schema}.trastpay__ledger_entries ORDER BY entry_id"  # noqa: S608 (own column list and schema)
     connection = duckdb.connect(duckdb_warehouse.env["TRASTPAY_DUCKDB_PATH"], read_only=True)
     try:
         on_duckdb = [
             _normalise(r)
-            for r in connection.execute(query.format(schema=marts_schema(duckdb_warehouse.env["TRASTPAY_DBT_SCHEMA"]))).fetchall()
+            for r in connection.execute(
+                query.format(schema=marts_schema(duckdb_warehouse.env["TRASTPAY_DBT_SCHEMA"]))
+            ).fetchall()
         ]
     finally:
         connection.close()
     with psycopg.connect(postgres_cluster.url) as pg:
         on_postgres = [
             _normalise(r)
-            for r in pg.execute(query.format(schema=marts_schema(postgres_warehouse.env["TRASTPAY_DBT_SCHEMA"]))).fetchall()
+            for r in pg.execute(
+                query.format(schema=marts_schema(postgres_warehouse.env["TRASTPAY_DBT_SCHEMA"]))
+            ).fetchall()
         ]
     assert len(on_duckdb) > 1000
     assert len(on_duckdb) == len(on_postgres)

@@ -96,4 +96,5 @@ def render_camt053(statement: Statement, *, created_at: datetime) -> bytes:
         _sub(_sub(details, "RmtInf"), "Ustrd", description[:140])
         _sub(entry, "AddtlNtryInf", description[:500])
     ET.indent(document)
-    return b'<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(document, encoding="utf-8") + b"\n"
+    body: bytes = ET.tostring(document, encoding="utf-8", xml_declaration=False)
+    return b'<?xml version="1.0" encoding="UTF-8"?>\n' + body + b"\n"

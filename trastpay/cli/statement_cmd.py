@@ -122,7 +122,9 @@ def run_export(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     with open_session(config) as session:
         accounting = args.format in ACCOUNTING_FORMATS
-        content = fetch_export(session, args.card, args.first, args.last, "json" if accounting else args.format)
+        content = fetch_export(
+            session, args.card, args.first, args.last, "json" if accounting else args.format
+        )
     check_content(content, "json" if accounting else args.format)
     if accounting:
         content = export_from_api(content, args.format)
