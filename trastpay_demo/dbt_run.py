@@ -20,7 +20,10 @@ ROOT = Path(__file__).resolve().parent.parent
 PROJECT = ROOT / "dbt_trastpay"
 MARTS_SUFFIX = "_marts"
 
-PYAIRBYTE_DUCKDB_VARS: dict[str, str] = {"trastpay_layout": "airbyte", "trastpay_timestamps": "naive_tashkent"}
+PYAIRBYTE_DUCKDB_VARS: dict[str, str] = {
+    "trastpay_layout": "airbyte",
+    "trastpay_timestamps": "naive_tashkent",
+}
 """PyAirbyte's DuckDB cache: _airbyte_* columns, instants kept as Tashkent wall time."""
 SINGER_VARS: dict[str, str] = {"trastpay_layout": "singer", "trastpay_timestamps": "naive_utc"}
 """target-postgres and target-duckdb: _sdc_* columns (if any), instants as naive UTC."""
