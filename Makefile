@@ -21,7 +21,7 @@ $(VENV)/.synced: pyproject.toml uv.lock | $(UV)
 
 setup: $(VENV)/.synced
 
-demo: setup meltano
+demo: setup meltano dbt
 	$(VENV)/bin/python -m trastpay_demo
 
 lint: setup
