@@ -50,8 +50,8 @@ def build_books(warehouse: Path) -> int:
         connection.close()
     print(f"\nLedger ({schema}.trastpay__ledger_entries): entries that move a balance, by book")
     print(f"  {'book':<16}{'entry kind':<26}{'entries':>8}  {'sum':>26}  {'in soum (CBU)':>26}")
-    for book, kind, currency, count, total, in_soum in ledger:
-        soum = "" if in_soum is None else format_minor(int(in_soum * 100), "UZS")
+    for book, kind, currency, count, total, in_soum, unrated in ledger:
+        soum = f"({unrated} without a CBU rate)" if unrated else format_minor(int(in_soum * 100), "UZS")
         print(f"  {book:<16}{kind:<26}{count:>8}  {format_minor(total, currency):>26}  {soum:>26}")
     print(f"\nStatement reconciliation ({schema}.trastpay__statement_reconciliation)")
     for card, statements, reconciled, difference in cards:

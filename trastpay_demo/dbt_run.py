@@ -116,15 +116,16 @@ def marts_schema(dbt_schema: str) -> str:
     return dbt_schema + MARTS_SUFFIX
 
 
-def ledger_summary(connection: Any, schema: str) -> list[tuple[str, str, str, int, int, Any]]:
-    """``(book, entry_kind, currency, entries, sum of amount_minor, sum of amount_uzs)`` of the
-    entries that move a balance, by book and kind."""
+def ledger_summary(connection: Any, schema: str) -> list[tuple[str, str, str, int, int, Any, int]]:
+    """``(book, entry_kind, currency, entries, sum of amount_minor, sum of amount_uzs, entries
+    without a CBU rate)`` of the entries that move a balance, by book and kind."""
     rows = connection.execute(
-        "SELECT book, entry_kind, currency, count(*), sum(amount_minor), sum(amount_uzs)"  # noqa: S608
+        "SELECT book, entry_kind, currency, count(*), sum(amount_minor), sum(amount_uzs),"  # noqa: S608
+        " count(*) - count(amount_uzs)"
         f' FROM "{schema}".trastpay__ledger_entries WHERE affects_balance'
         " GROUP BY book, entry_kind, currency ORDER BY book, entry_kind, currency"
     ).fetchall()
-    return [(str(b), str(k), str(c), int(n), int(s), u) for b, k, c, n, s, u in rows]
+    return [(str(b), str(k), str(c), int(n), int(s), u, int(m)) for b, k, c, n, s, u, m in rows]
 
 
 def reconciliation_summary(connection: Any, schema: str) -> list[tuple[str, int, int, int]]:

@@ -15,6 +15,7 @@ from conftest import BuiltWarehouse
 from pycamt.parser import Camt053Parser
 
 from trastpay.accounting import StatementAccount, export_statement, statement_from_ledger
+from trastpay_demo import books
 from trastpay_demo.dbt_run import ledger_summary, marts_schema, reconciliation_summary
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(1200)]
@@ -41,11 +42,11 @@ def test_given_a_pyairbyte_duckdb_warehouse_when_dbt_build_then_models_and_recon
     connection = duckdb.connect(duckdb_warehouse.env["TRASTPAY_DUCKDB_PATH"], read_only=True)
     try:
         schema = marts_schema(duckdb_warehouse.env["TRASTPAY_DBT_SCHEMA"])
-        books = {row[0] for row in ledger_summary(connection, schema)}
+        book_names = {row[0] for row in ledger_summary(connection, schema)}
         cards = reconciliation_summary(connection, schema)
     finally:
         connection.close()
-    assert books == {
+    assert book_names == {
         "card",
         "transfer",
         "fx",
@@ -164,3 +165,18 @@ def test_given_the_ledger_when_a_month_is_exported_as_camt053_then_it_closes_at_
     assert statement.lines
     assert Decimal(info["OpeningBalance"]) * 100 == opening
     assert Decimal(info["ClosingBalance"]) * 100 == closing
+
+
+def test_given_the_demo_warehouse_when_books_are_built_then_ledger_and_reconciliation_are_printed(
+    duckdb_warehouse: BuiltWarehouse, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert duckdb_warehouse.env["TRASTPAY_DBT_SCHEMA"] == books.DBT_SCHEMA
+
+    status = books.build_books(Path(duckdb_warehouse.env["TRASTPAY_DUCKDB_PATH"]))
+
+    printed = capsys.readouterr().out
+    assert status == 0, printed[-3000:]
+    assert "Ledger (analytics_marts.trastpay__ledger_entries)" in printed
+    assert "transfer_commission" in printed
+    assert "Every statement reconciles with the ledger to the tiyin." in printed
+    assert " BAD " not in printed
