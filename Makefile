@@ -58,10 +58,10 @@ clients/postman/node_modules/.bin/newman: clients/postman/package-lock.json
 
 node-deps: clients/postman/node_modules/.bin/newman
 
-test: lint typecheck meltano node-deps
+test: lint typecheck meltano dbt node-deps
 	$(VENV)/bin/pytest -m "not slow"
 
-test-all: lint typecheck meltano node-deps
+test-all: lint typecheck meltano dbt node-deps
 	$(VENV)/bin/pytest
 
 # The whole reliability suite (slow cases included); CI runs its representative subset via `make test`.
