@@ -9,7 +9,7 @@
             {%- for name in result.column_names -%}
                 {%- set ns.text = ns.text | replace('{' ~ name ~ '}', row[name] | string) -%}
             {%- endfor -%}
-            {{ log('FAIL ' ~ model.name ~ ': ' ~ ns.text, info=True) }}
+            {{ log('Found by ' ~ model.name ~ ': ' ~ ns.text, info=True) }}
         {%- endfor -%}
     {%- endif -%}
     {{ sql }}
