@@ -26,6 +26,7 @@ RECONCILIATION_TESTS = (
     "assert_transfer_commission_matches_tier",
     "assert_fx_legs_match_rate",
     "assert_cashback_within_cap",
+    "assert_product_books_balance",
 )
 KNOWN_SANDBOX_ISSUE = "assert_cashback_reversal_has_accrual"
 

@@ -45,6 +45,7 @@ def test_given_postgres_loaded_by_target_postgres_when_dbt_build_then_models_and
     assert not [r["unique_id"] for r in build.results if r["status"] in ("fail", "error")]
     assert build.status_of("assert_balance_continuity_per_card_period") == "pass"
     assert build.status_of("assert_card_operations_match_statement_totals") == "pass"
+    assert build.status_of("assert_product_books_balance") == "pass"
 
 
 def test_given_both_engines_when_ledgers_compared_then_equal_row_for_row(
