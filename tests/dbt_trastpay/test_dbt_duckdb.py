@@ -64,8 +64,8 @@ def test_given_a_pyairbyte_duckdb_warehouse_when_dbt_build_then_models_and_recon
 
 @pytest.mark.xfail(
     strict=True,
-    reason="sandbox: a hold that expires unposted still gets a cashback reversal (e.g. cb_..._r with no "
-    "accrual); see docs/warehouse.md, Known data issues",
+    reason="sandbox: a hold that expires unposted still gets a cashback reversal with no accrual "
+    "(trastpay_sandbox/world/tx_derived.py, cashback_entry); see docs/warehouse.md, Known data issues",
 )
 def test_given_the_cashback_ledger_when_built_then_every_reversal_reverses_an_accrual(
     duckdb_warehouse: BuiltWarehouse,
