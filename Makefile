@@ -9,7 +9,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
 
-.PHONY: node-deps setup demo test test-all lint typecheck unit bench reliability sandbox clean meltano dist sizes bump-version
+.PHONY: node-deps setup demo test test-all lint typecheck unit bench reliability sandbox clean meltano dbt dist sizes bump-version
 
 $(UV):
 	$(PY) -m venv .uv
@@ -36,7 +36,7 @@ bump-version: setup
 	@test -n "$(VERSION)" || (echo "usage: make bump-version VERSION=x.y.z" && exit 2)
 	$(VENV)/bin/python scripts/bump_version.py $(VERSION)
 
-demo: setup meltano dist
+demo: setup meltano dbt dist
 	$(VENV)/bin/python -m trastpay_demo
 
 lint: setup
@@ -55,6 +55,15 @@ typecheck: setup
 
 meltano: .meltano/meltano-venv/bin/meltano
 
+# dbt (the dbt_trastpay package) lives in its own venv too: dbt-core, dbt-duckdb, dbt-postgres and
+# sqlglot pinned by requirements/dbt.txt (uv pip compile requirements/dbt.in).
+.dbt/venv/bin/dbt: requirements/dbt.txt
+	$(PY) -m venv .dbt/venv
+	.dbt/venv/bin/pip install --quiet -r requirements/dbt.txt
+	@touch $@
+
+dbt: .dbt/venv/bin/dbt
+
 # `make test` is what CI runs: everything but the cases marked slow (bench-sized runs);
 # `make test-all` runs those too.
 # newman (Postman's runner) for the collection test; the Node.js client itself has no dependencies.
@@ -64,10 +73,10 @@ clients/postman/node_modules/.bin/newman: clients/postman/package-lock.json
 
 node-deps: clients/postman/node_modules/.bin/newman
 
-test: lint typecheck meltano node-deps
+test: lint typecheck meltano dbt node-deps
 	$(VENV)/bin/pytest -m "not slow"
 
-test-all: lint typecheck meltano node-deps
+test-all: lint typecheck meltano dbt node-deps
 	$(VENV)/bin/pytest
 
 # The whole reliability suite (slow cases included); CI runs its representative subset via `make test`.

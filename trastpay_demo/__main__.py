@@ -1,4 +1,5 @@
-"""``make demo``: sandbox -> Airbyte source (PyAirbyte) -> DuckDB, twice, then a summary and a truth check."""
+"""``make demo``: sandbox -> Airbyte source (PyAirbyte) -> DuckDB, twice, then a summary, a truth check
+and ``dbt build`` of the dbt_trastpay package (ledger and statement reconciliation)."""
 
 from __future__ import annotations
 
@@ -114,7 +115,9 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 1
     print("\nBoth platforms agree with the sandbox truth, stream by stream, to the tiyin.")
-    return 0
+    from trastpay_demo.books import build_books
+
+    return build_books(args.warehouse)
 
 
 def report(

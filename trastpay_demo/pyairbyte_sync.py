@@ -82,8 +82,11 @@ def sync(
     else:
         source.select_all_streams()
     cache = DuckDBCache(db_path=str(db_path), schema_name=schema_name, cache_dir=db_path.parent / ".cache")
-    result = source.read(cache=cache, write_strategy="merge")
-    return int(result.processed_records)
+    try:
+        result = source.read(cache=cache, write_strategy="merge")
+        return int(result.processed_records)
+    finally:
+        cache.close()  # DuckDB locks the file while any connection lives; dbt opens it next
 
 
 def _refreshing_callback(config: RotatingConfig) -> Any:
@@ -103,14 +106,16 @@ def open_warehouse(db_path: Path, *, schema_name: str = "trastpay") -> Any:
     from airbyte.caches import DuckDBCache
 
     cache = DuckDBCache(db_path=str(db_path), schema_name=schema_name, cache_dir=db_path.parent / ".cache")
-    return _PooledConnection(cache.get_sql_engine().raw_connection())
+    return _PooledConnection(cache.get_sql_engine().raw_connection(), cache)
 
 
 class _PooledConnection:
-    """Keeps SQLAlchemy's pooled connection alive while its DuckDB connection is in use."""
+    """Keeps SQLAlchemy's pooled connection alive while its DuckDB connection is in use; closing it
+    disposes the cache's engine, so the file is unlocked for the next program (dbt)."""
 
-    def __init__(self, pooled: Any) -> None:
+    def __init__(self, pooled: Any, cache: Any = None) -> None:
         self._pooled = pooled
+        self._cache = cache
         self._duckdb = pooled.driver_connection
 
     def execute(self, sql: str, parameters: Sequence[Any] | None = None) -> Any:
@@ -118,3 +123,5 @@ class _PooledConnection:
 
     def close(self) -> None:
         self._pooled.close()
+        if self._cache is not None:
+            self._cache.close()

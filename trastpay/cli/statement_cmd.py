@@ -16,11 +16,12 @@ from typing import Any
 
 import orjson
 
+from trastpay.accounting import ACCOUNTING_FORMATS, export_from_api
 from trastpay.cli.common import CliError, load_config, note, open_session, write_atomic
 from trastpay.errors import InvalidRequest, PayloadError
 from trastpay.session import TrastpaySession
 
-FORMATS = ("json", "xlsx", "pdf")
+FORMATS = ("json", "xlsx", "pdf", *ACCOUNTING_FORMATS)
 _CARD_TOKEN = re.compile(r"^crd_[A-Za-z0-9]+$")
 _MAGIC = {"xlsx": b"PK\x03\x04", "pdf": b"%PDF"}
 
@@ -83,8 +84,13 @@ def run_export(args: argparse.Namespace) -> int:
         raise CliError(f"--from {args.first.isoformat()} is after --to {args.last.isoformat()}")
     config = load_config(args.config)
     with open_session(config) as session:
-        content = fetch_export(session, args.card, args.first, args.last, args.format)
-    check_content(content, args.format)
+        accounting = args.format in ACCOUNTING_FORMATS
+        content = fetch_export(
+            session, args.card, args.first, args.last, "json" if accounting else args.format
+        )
+    check_content(content, "json" if accounting else args.format)
+    if accounting:
+        content = export_from_api(content, args.format)
     write_atomic(args.out, content)
     note(f"Wrote {args.out} ({len(content)} bytes, {args.format}).")
     return 0

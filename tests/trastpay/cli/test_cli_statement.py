@@ -92,7 +92,7 @@ def test_given_from_after_to_when_exporting_then_exit_1_naming_both_dates(
 @pytest.mark.parametrize(
     ("argv_change", "expected"),
     [
-        (("--format", "csv"), "invalid choice: 'csv'"),
+        (("--format", "xls"), "invalid choice: 'xls'"),
         (("--from", "01.09.2026"), "'01.09.2026' is not a date"),
     ],
 )

@@ -1,0 +1,28 @@
+with latest as ({{ trastpay.latest('card_transactions', ['id'], 'updated_at') }})
+select
+    id as transaction_id,
+    card_token,
+    authorization_id,
+    status,
+    type as transaction_type,
+    rail,
+    currency,
+    amount_minor,
+    {{ trastpay.minor_to_decimal('amount_minor', 'currency') }} as amount,
+    commission_minor,
+    {{ trastpay.minor_to_decimal('commission_minor', 'currency') }} as commission,
+    mcc,
+    merchant_name,
+    merchant_city,
+    counterparty_pan_masked,
+    counterparty_name,
+    counterparty_bank,
+    description,
+    decline_reason,
+    posted_at is not null as is_posted,
+    reversed_at is not null as is_reversed,
+    {{ trastpay.instant('occurred_at') }} as occurred_at,
+    {{ trastpay.instant('posted_at') }} as posted_at,
+    {{ trastpay.instant('reversed_at') }} as reversed_at,
+    {{ trastpay.instant('updated_at') }} as updated_at
+from latest

@@ -1,0 +1,27 @@
+with latest as ({{ trastpay.latest('transfers', ['id'], 'updated_at') }})
+select
+    id as transfer_id,
+    status,
+    failure_reason,
+    sender_card_token,
+    sender_pan_masked,
+    sender_rail,
+    sender_bank,
+    receiver_pan_masked,
+    receiver_rail,
+    receiver_bank,
+    receiver_name,
+    currency,
+    amount_minor,
+    {{ trastpay.minor_to_decimal('amount_minor', 'currency') }} as amount,
+    commission_tier,
+    {{ trastpay.rate_decimal('commission_rate') }} as commission_rate,
+    commission_minor,
+    {{ trastpay.minor_to_decimal('commission_minor', 'currency') }} as commission,
+    free_limit_applied as is_free_limit_applied,
+    total_minor,
+    {{ trastpay.minor_to_decimal('total_minor', 'currency') }} as total,
+    {{ trastpay.instant('created_at') }} as created_at,
+    {{ trastpay.instant('completed_at') }} as completed_at,
+    {{ trastpay.instant('updated_at') }} as updated_at
+from latest

@@ -1,0 +1,24 @@
+{#- A cashback reversal takes back an accrual of the same operation and amount: a reversal with
+    nothing to reverse makes the cashback balance go below what was ever paid.
+    Severity warn: the sandbox writes a reversal when a hold that never posted expires (reported
+    in docs/warehouse.md, "Known data issues"); tests/dbt_trastpay expects this test to fail
+    until the sandbox is fixed. -#}
+{{ config(severity='warn') }}
+{% set sql %}
+select
+    reversal.cashback_entry_id,
+    reversal.source_transaction_id,
+    reversal.card_token,
+    reversal.amount_minor,
+    tx.status as operation_status,
+    tx.is_posted as is_operation_posted
+from {{ ref('stg_trastpay__cashback_ledger') }} as reversal
+left join {{ ref('stg_trastpay__cashback_ledger') }} as accrual
+    on accrual.source_transaction_id = reversal.source_transaction_id
+    and accrual.entry_type = 'accrual'
+    and accrual.amount_minor = -reversal.amount_minor
+left join {{ ref('stg_trastpay__card_transactions') }} as tx
+    on tx.transaction_id = reversal.source_transaction_id
+where reversal.entry_type = 'reversal' and accrual.cashback_entry_id is null
+{% endset %}
+{{ trastpay.report_failures(sql, "cashback reversal {cashback_entry_id} ({amount_minor} on card {card_token}) reverses no accrual of operation {source_transaction_id} (status {operation_status}, posted: {is_operation_posted})") }}
