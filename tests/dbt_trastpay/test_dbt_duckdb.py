@@ -22,13 +22,13 @@ pytestmark = [pytest.mark.e2e, pytest.mark.timeout(1200)]
 
 RECONCILIATION_TESTS = (
     "assert_balance_continuity_per_card_period",
+    "assert_cashback_reversal_has_accrual",
     "assert_card_operations_match_statement_totals",
     "assert_transfer_commission_matches_tier",
     "assert_fx_legs_match_rate",
     "assert_cashback_within_cap",
     "assert_product_books_balance",
 )
-KNOWN_SANDBOX_ISSUE = "assert_cashback_reversal_has_accrual"
 
 
 def test_given_a_pyairbyte_duckdb_warehouse_when_dbt_build_then_models_and_reconciliation_pass(
@@ -60,19 +60,6 @@ def test_given_a_pyairbyte_duckdb_warehouse_when_dbt_build_then_models_and_recon
     assert sum(statements for _, statements, _, _ in cards) > 10
     assert all(statements == reconciled for _, statements, reconciled, _ in cards)
     assert all(difference == 0 for _, _, _, difference in cards)
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="sandbox: a hold that expires unposted still gets a cashback reversal with no accrual "
-    "(trastpay_sandbox/world/tx_derived.py, cashback_entry); see docs/warehouse.md, Known data issues",
-)
-def test_given_the_cashback_ledger_when_built_then_every_reversal_reverses_an_accrual(
-    duckdb_warehouse: BuiltWarehouse,
-) -> None:
-    assert duckdb_warehouse.build.status_of(KNOWN_SANDBOX_ISSUE) == "pass", duckdb_warehouse.build.output[
-        -2000:
-    ]
 
 
 def test_given_a_dropped_posting_when_dbt_build_then_balance_continuity_fails_naming_card_and_period(

@@ -60,9 +60,11 @@ def cashback_entry(item: Transition, card: CardSpec) -> tuple[dict[str, Any], di
     at, _, event_type, tx = item
     if not tx.cashback_bp or event_type not in ("transaction.posted", "transaction.reversed"):
         return None
+    reversal = event_type == "transaction.reversed"
+    if reversal and tx.post < 0:
+        return None  # a hold that expired unposted earned no cashback: there is nothing to reverse
     base = -tx.amount
     accrual = apply_rate_bp(base, tx.cashback_bp)
-    reversal = event_type == "transaction.reversed"
     entry_id = f"cb_{tx.id[3:]}_{'r' if reversal else 'a'}"
     record = {
         "id": entry_id,

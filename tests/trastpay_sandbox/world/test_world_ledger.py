@@ -149,3 +149,19 @@ def test_given_deposits_when_reading_operations_then_balances_chain_and_stay_abo
             )
             deposits += 1
     assert deposits >= 1
+
+
+def test_given_holds_that_expire_unposted_when_cashback_is_read_then_every_reversal_reverses_an_accrual(
+    world: World,
+) -> None:
+    accrued: set[str] = set()
+    reversals: list[dict[str, object]] = []
+    for customer in world.customers():
+        for entry in world.truth(customer.id, "cashback_ledger"):
+            if entry["type"] == "accrual":
+                accrued.add(str(entry["source_transaction_id"]))
+            else:
+                reversals.append(entry)
+    assert reversals, "the default world has cashback reversals to check"
+    orphans = [e["id"] for e in reversals if e["source_transaction_id"] not in accrued]
+    assert not orphans, f"cashback reversals without an accrual: {orphans}"
