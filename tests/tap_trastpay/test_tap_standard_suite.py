@@ -15,10 +15,11 @@ from typing import Any
 
 import pytest
 from singer_sdk.testing import SuiteConfig, get_tap_test_class
-from tap_harness import login_config
 
 from tap_trastpay.tap import TapTrastpay
 from trastpay_sandbox.testing import SandboxServer
+
+from .tap_harness import login_config
 
 PRODUCT_STREAMS = [
     "transfers",

@@ -6,14 +6,6 @@ import copy
 from typing import Any
 
 import pytest
-from tap_harness import (
-    SyncResult,
-    incremental_streams,
-    key_of,
-    keys_by_stream,
-    max_cursor,
-    run_tap,
-)
 
 from tap_trastpay import streams as streams_module
 from tap_trastpay.streams import TrastpayStream
@@ -22,6 +14,15 @@ from trastpay.errors import StateError
 from trastpay.streams import STREAMS, STREAMS_BY_NAME
 from trastpay_sandbox.testing import SandboxServer
 from trastpay_sandbox.verify import compare_stream
+
+from .tap_harness import (
+    SyncResult,
+    incremental_streams,
+    key_of,
+    keys_by_stream,
+    max_cursor,
+    run_tap,
+)
 
 FUTURE = "2030-01-01T00:00:00+05:00"
 SDK_MARKERS = ("progress_markers", "starting_replication_value", "replication_key_signpost")

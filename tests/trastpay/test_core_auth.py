@@ -9,7 +9,11 @@ import orjson
 import pytest
 import requests
 import responses
-from trastpay_core_builders import (
+
+from trastpay.auth import TokenManager, parse_retry_after
+from trastpay.errors import AuthError, ConnectionFailed, ReauthRequired, ServerError, TrastpayError
+
+from .builders import (
     BASE_URL,
     DEVICE_ID,
     REFRESH_TOKEN,
@@ -18,9 +22,6 @@ from trastpay_core_builders import (
     problem,
     token_answer,
 )
-
-from trastpay.auth import TokenManager, parse_retry_after
-from trastpay.errors import AuthError, ConnectionFailed, ReauthRequired, ServerError, TrastpayError
 
 REFRESH_URL = f"{BASE_URL}/auth/refresh"
 

@@ -11,12 +11,13 @@ from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from trastpay_core_builders import NOW, config, transfer
 
 from trastpay.client import Page
 from trastpay.cursors import TASHKENT, parse_instant
 from trastpay.session import Checkpoint, Partition, TrastpaySession
 from trastpay.streams import get_stream
+
+from .builders import NOW, config, transfer
 
 OFFSETS = [
     TASHKENT,

@@ -9,17 +9,6 @@ import orjson
 import pytest
 import requests
 import responses
-from trastpay_core_builders import (
-    BASE_URL,
-    DEVICE_ID,
-    REFRESH_TOKEN,
-    VALID_PAN,
-    FakeClock,
-    config,
-    list_page,
-    problem,
-    token_answer,
-)
 
 from trastpay.client import BACKOFF_CAP_S, TrastpayClient, error_for_status
 from trastpay.errors import (
@@ -31,6 +20,18 @@ from trastpay.errors import (
     RateLimited,
     ReauthRequired,
     ServerError,
+)
+
+from .builders import (
+    BASE_URL,
+    DEVICE_ID,
+    REFRESH_TOKEN,
+    VALID_PAN,
+    FakeClock,
+    config,
+    list_page,
+    problem,
+    token_answer,
 )
 
 REFRESH_URL = f"{BASE_URL}/auth/refresh"

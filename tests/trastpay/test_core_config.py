@@ -7,11 +7,12 @@ from typing import Any
 
 import jsonschema
 import pytest
-from trastpay_core_builders import NOW, REFRESH_TOKEN, ConfigBuilder
 
 from trastpay.config import CONFIG_SCHEMA, SECRET_FIELDS, parse_config
 from trastpay.cursors import TASHKENT
 from trastpay.errors import ConfigError
+
+from .builders import NOW, REFRESH_TOKEN, ConfigBuilder
 
 HASH_KEY = "pii-hash-key-SECRET-123456"
 

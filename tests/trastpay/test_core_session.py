@@ -11,7 +11,12 @@ import orjson
 import pytest
 import requests
 import responses
-from trastpay_core_builders import (
+
+from trastpay.errors import AuthError, ConfigError, ConnectionFailed, PayloadError, ReauthRequired, StateError
+from trastpay.session import Checkpoint, Partition, TrastpaySession
+from trastpay.streams import get_stream
+
+from .builders import (
     BASE_URL,
     NOW,
     VALID_PAN,
@@ -26,10 +31,6 @@ from trastpay_core_builders import (
     token_answer,
     transfer,
 )
-
-from trastpay.errors import AuthError, ConfigError, ConnectionFailed, PayloadError, ReauthRequired, StateError
-from trastpay.session import Checkpoint, Partition, TrastpaySession
-from trastpay.streams import get_stream
 
 REFRESH_URL = f"{BASE_URL}/auth/refresh"
 

@@ -4,9 +4,10 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 import pytest
-from conftest import statement_items
 
 from trastpay_sandbox.world import TASHKENT, World
+
+from .conftest import statement_items
 
 UPDATED_AT_STREAMS = (
     "transfers",

@@ -5,10 +5,11 @@ from datetime import datetime, timedelta
 
 import orjson
 import pytest
-from conftest import EARLIEST, LATEST, all_pages, statement_items
 
 from trastpay_sandbox.world import SandboxSettings, World
 from trastpay_sandbox.world.tx_views import serialize_day, tx_record
+
+from .conftest import EARLIEST, LATEST, all_pages, statement_items
 
 LIST_STREAMS = (
     "transfers",
