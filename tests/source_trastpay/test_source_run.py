@@ -57,5 +57,9 @@ def test_given_setting_rejected_by_core_when_validated_then_config_error_names_t
     assert raised.value.message.startswith("Invalid config field 'page_size'")
 
 
-def test_given_valid_config_when_validated_then_accepted() -> None:
-    TrastpayEntrypoint.validate_connection(connector_specification(), VALID)
+def test_given_valid_config_when_validated_then_accepted_and_left_unchanged() -> None:
+    config = json.loads(json.dumps(VALID))
+
+    TrastpayEntrypoint.validate_connection(connector_specification(), config)
+
+    assert config == VALID  # validation reads the config; it never fills in or rewrites a field
