@@ -7,6 +7,7 @@ sync, then every deduplicated table must equal the sandbox truth: same primary k
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -24,7 +25,7 @@ START_DATE = "2026-05-01"
 
 
 @pytest.fixture(scope="module")
-def sandbox() -> SandboxServer:
+def sandbox() -> Iterator[SandboxServer]:
     with SandboxServer(customers=2, seed=7) as server:
         yield server
 

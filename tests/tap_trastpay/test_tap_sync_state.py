@@ -112,7 +112,7 @@ def test_given_each_emitted_state_when_resuming_then_nothing_is_lost_after_dedup
     config = {**tap_config, "page_size": 20}
     first = run_tap(config)
     expected = keys_by_stream(first)
-    distinct = []
+    distinct: list[tuple[int, dict[str, Any]]] = []
     for index, state in enumerate(first.states):
         if not any(state == seen for _, seen in distinct):
             distinct.append((index, state))

@@ -56,7 +56,7 @@ def test_given_no_token_when_access_token_then_refreshes_with_device_and_client(
     manager, rotations, _ = _manager()
     assert manager.access_token() == "at_1"
     request = responses.calls[0].request
-    assert orjson.loads(request.body) == {
+    assert orjson.loads(request.body or b"") == {
         "refresh_token": REFRESH_TOKEN,
         "client_id": "acme-analytics",
         "device_id": DEVICE_ID,

@@ -73,8 +73,11 @@ def test_given_any_page_split_when_reading_then_checkpoints_are_monotonic_and_ne
     pages, cursor, lookback = case
     fake = PagedTransfers(pages)
     session = TrastpaySession(
-        config(lookback_days=lookback), on_rotate=lambda t: None, clock=lambda: NOW, client=fake
-    )  # type: ignore[arg-type]
+        config(lookback_days=lookback),
+        on_rotate=lambda t: None,
+        clock=lambda: NOW,
+        client=fake,  # type: ignore[arg-type]
+    )
     previous = parse_instant(cursor) if cursor else None
     seen_max = previous
     yielded = 0

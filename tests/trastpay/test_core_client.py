@@ -377,7 +377,9 @@ def test_given_401_and_lost_refresh_answer_when_reading_then_one_resend_and_the_
     client, _, rotations = _client()
     assert client.get_json("/transfers") == {"items": [], "next_page": None}
     sent = [
-        orjson.loads(c.request.body)["refresh_token"] for c in responses.calls if c.request.url == REFRESH_URL
+        orjson.loads(c.request.body or b"")["refresh_token"]
+        for c in responses.calls
+        if c.request.url == REFRESH_URL
     ]
     assert sent == [REFRESH_TOKEN, "rt_1", "rt_1"]
     assert rotations == ["rt_1", "rt_2"]

@@ -194,7 +194,7 @@ class _LosesFirstRefreshAnswer(requests.Session):
         super().__init__()
         self.dropped = 0
 
-    def post(self, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+    def post(self, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
         response = super().post(url, *args, **kwargs)
         if str(url).endswith("/auth/refresh") and self.dropped == 0:
             self.dropped += 1

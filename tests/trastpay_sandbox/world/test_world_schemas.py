@@ -6,7 +6,7 @@ from typing import Any
 
 import orjson
 import pytest
-from jsonschema import Draft7Validator, FormatChecker
+from jsonschema import Draft7Validator, FormatChecker  # type: ignore[import-untyped]
 
 from trastpay.schemas import load_schema
 from trastpay_sandbox.world import World
