@@ -20,6 +20,7 @@ from typing import Any
 
 from measure import LINES, MESSAGES
 
+from trastpay_sandbox.login_config import login_config
 from trastpay_sandbox.testing import SandboxServer
 
 BENCH = Path(__file__).resolve().parent
@@ -70,17 +71,17 @@ def _token_config(sandbox: SandboxServer, workdir: Path, card: str, name: str) -
 
 def connector_config(sandbox: SandboxServer, workdir: Path, card: str, start_date: str) -> dict[str, Any]:
     """A fresh config for ``source-trastpay`` and ``tap-trastpay`` reading one card."""
-    device_id, tokens = _login(sandbox)
-    return {
-        "base_url": sandbox.api_url,
-        "client_id": CLIENT_ID,
-        "device_id": device_id,
-        "refresh_token": tokens["refresh_token"],
-        "start_date": start_date,
-        "page_size": 1000,
-        "card_tokens": [card],
-        "token_store_path": str(workdir / f"tokens-{device_id}.json"),
-    }
+    device_id = f"dev-bench-{next(_logins)}"
+    return login_config(
+        sandbox,
+        device_id=device_id,
+        client_id=CLIENT_ID,
+        start_date=start_date,
+        token_store_path=workdir / f"tokens-{device_id}.json",
+        scopes=SCOPES,
+        page_size=1000,
+        card_tokens=[card],
+    )
 
 
 def airbyte_catalog(workdir: Path) -> Path:

@@ -13,7 +13,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from acceptance import (
+
+# The standard suite's scenario parametrization (a pytest hook: importing it into a conftest
+# registers it for this directory).
+from airbyte_cdk.test.standard_tests.pytest_hooks import pytest_generate_tests  # noqa: F401
+
+from trastpay_sandbox.testing import SandboxServer
+
+from .acceptance import (
     SANDBOX_OPTIONS,
     ConfigFactory,
     fresh_refresh_token,
@@ -22,12 +29,6 @@ from acceptance import (
     runtime_config_dir,
     write_runtime_configs,
 )
-
-# The standard suite's scenario parametrization (a pytest hook: importing it into a conftest
-# registers it for this directory).
-from airbyte_cdk.test.standard_tests.pytest_hooks import pytest_generate_tests  # noqa: F401
-
-from trastpay_sandbox.testing import SandboxServer
 
 
 def pytest_configure(config: pytest.Config) -> None:

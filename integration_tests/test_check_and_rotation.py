@@ -17,11 +17,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from acceptance import ConfigFactory, load_catalog, load_placeholder_config
 
 from source_trastpay import SourceTrastpay
 from source_trastpay.run import TrastpayEntrypoint
 from trastpay_sandbox.testing import SandboxServer
+
+from .acceptance import ConfigFactory, load_catalog, load_placeholder_config
 
 SOURCE_COMMAND = Path(sys.executable).parent / "source-trastpay"
 

@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from acceptance import CONFIGURED_CATALOG, EXPECTED_STREAMS, ConfigFactory, load_catalog, records_of, run_read
 from airbyte_cdk.entrypoint import AirbyteEntrypoint
 from airbyte_cdk.models import (  # type: ignore[attr-defined]
     AirbyteMessage,
@@ -30,6 +29,15 @@ from airbyte_cdk.models import (  # type: ignore[attr-defined]
 )
 
 from source_trastpay.run import message_line, run
+
+from .acceptance import (
+    CONFIGURED_CATALOG,
+    EXPECTED_STREAMS,
+    ConfigFactory,
+    load_catalog,
+    records_of,
+    run_read,
+)
 
 
 def _without_nulls(data: dict[str, Any]) -> dict[str, Any]:

@@ -8,7 +8,9 @@ A full-refresh read of the pinned streams must return exactly the records in
 
 from __future__ import annotations
 
-from acceptance import (
+from airbyte_cdk.models import SyncMode  # type: ignore[attr-defined]
+
+from .acceptance import (
     EXPECTED_STREAMS,
     ConfigFactory,
     load_catalog,
@@ -17,7 +19,6 @@ from acceptance import (
     run_read,
     sorted_records,
 )
-from airbyte_cdk.models import SyncMode  # type: ignore[attr-defined]
 
 
 def test_given_seeded_world_when_read_in_full_refresh_then_records_equal_expected_records(

@@ -12,7 +12,13 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from acceptance import (
+from airbyte_cdk.models import AirbyteStateMessageSerializer, Type  # type: ignore[attr-defined]
+
+from trastpay.cursors import parse_instant
+from trastpay.streams import STREAMS, get_stream
+from trastpay_sandbox.testing import SandboxServer
+
+from .acceptance import (
     ABNORMAL_STATE,
     ConfigFactory,
     as_state_messages,
@@ -23,11 +29,6 @@ from acceptance import (
     records_of,
     run_read,
 )
-from airbyte_cdk.models import AirbyteStateMessageSerializer, Type  # type: ignore[attr-defined]
-
-from trastpay.cursors import parse_instant
-from trastpay.streams import STREAMS, get_stream
-from trastpay_sandbox.testing import SandboxServer
 
 INCREMENTAL_STREAMS = [stream.name for stream in STREAMS if stream.incremental]
 

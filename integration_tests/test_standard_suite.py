@@ -10,12 +10,13 @@ from __future__ import annotations
 import logging
 
 import pytest
-from acceptance import load_catalog, runtime_config_dir
 from airbyte_cdk.models import SyncMode  # type: ignore[attr-defined]
 from airbyte_cdk.test.models import ConnectorTestScenario
 from airbyte_cdk.test.standard_tests import DiscoveredCatalogWarning, SourceTestSuiteBase
 
 from source_trastpay import SourceTrastpay
+
+from .acceptance import load_catalog, runtime_config_dir
 
 
 @pytest.mark.usefixtures("acceptance_configs")

@@ -37,6 +37,7 @@ SUPPORTED_AIRBYTE_CDK = ">=7.0,<8"
 """The airbyte-cdk versions this module was checked against (pyproject.toml's ``[airbyte]`` extra)."""
 
 __all__ = [
+    "ENV_REQUEST_CACHE_PATH",
     "NO_CURSOR_STATE_KEY",
     "PRINT_BUFFER",
     "SUPPORTED_AIRBYTE_CDK",

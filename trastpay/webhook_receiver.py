@@ -12,7 +12,9 @@ are 4xx with a short reason. Secrets never reach a log line, an answer or a ``re
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import socket
 import sqlite3
 import threading
 import time
@@ -20,11 +22,18 @@ from collections.abc import Callable, Mapping
 from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Literal
 
+import h11
 import orjson
+import uvicorn
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import Response
+from starlette.routing import Route
+from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from trastpay.webhook_signatures import (
     DEFAULT_TOLERANCE_S,
@@ -40,6 +49,7 @@ from trastpay.webhook_signatures import (
 logger = logging.getLogger("trastpay.webhooks")
 
 MAX_BODY_BYTES = 1 << 20
+DEFAULT_READ_TIMEOUT_S = 10.0
 Outcome = Literal["applied", "duplicate", "replayed"]
 EventHook = Callable[[sqlite3.Connection, Mapping[str, Any]], None]
 
@@ -171,6 +181,18 @@ def _reject(status: int, reason: str) -> Answer:
     return Answer(status, "rejected", reason)
 
 
+class _HeaderNames:
+    """Header lookup by name in any letter case: a proxy may lower-case names, HTTP/2 always does."""
+
+    def __init__(self, headers: Mapping[str, str]) -> None:
+        self._values: dict[str, str] = {}
+        for name, value in headers.items():
+            self._values.setdefault(name.lower(), value)
+
+    def get(self, name: str) -> str | None:
+        return self._values.get(name.lower())
+
+
 class WebhookVerifier:
     """Decides the answer to a delivery and stores what is accepted; independent of HTTP."""
 
@@ -194,13 +216,14 @@ class WebhookVerifier:
             self.counts[outcome] = self.counts.get(outcome, 0) + 1
 
     def handle(self, headers: Mapping[str, str], body: bytes) -> Answer:
-        answer = self._decide(headers, body)
+        """The answer to one delivery; header names are matched case-insensitively (RFC 9110)."""
+        answer = self._decide(_HeaderNames(headers), body)
         self._count(answer.outcome)
         if answer.status >= 400:
             logger.warning("webhook delivery rejected (%d): %s", answer.status, answer.reason)
         return answer
 
-    def _decide(self, headers: Mapping[str, str], body: bytes) -> Answer:
+    def _decide(self, headers: _HeaderNames, body: bytes) -> Answer:
         header = headers.get(SIGNATURE_HEADER)
         if not header:
             return _reject(400, f"missing {SIGNATURE_HEADER} header")
@@ -243,35 +266,150 @@ class WebhookVerifier:
         return Answer(200, outcome)
 
 
-class WebhookReceiver:
-    """An HTTP server (one thread per request) in front of a :class:`WebhookVerifier`."""
+class _RequestDeadline(H11Protocol):
+    """uvicorn's h11 connection with one deadline for a whole request (headers and body).
 
-    def __init__(self, verifier: WebhookVerifier, *, host: str = "127.0.0.1", port: int = 0) -> None:
+    uvicorn times out idle keep-alive connections but not a request that is still arriving, so a
+    client trickling its headers or body would hold its connection open for ever. The deadline
+    starts when the connection opens and again after every answer; it does not move while bytes
+    trickle in. A request already read in full is never cut: the application is answering it.
+    """
+
+    read_timeout_s: float = 10.0
+    _deadline: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        super().connection_made(transport)  # type: ignore[arg-type]
+        self._arm()
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        self._arm()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
+        super().connection_lost(exc)
+
+    def _arm(self) -> None:
+        self._disarm()
+        if not self.transport.is_closing():
+            self._deadline = self.loop.call_later(self.read_timeout_s, self._deadline_passed)
+
+    def _disarm(self) -> None:
+        if self._deadline is not None:
+            self._deadline.cancel()
+            self._deadline = None
+
+    def _deadline_passed(self) -> None:
+        self._deadline = None
+        answering = self.cycle is not None and not self.cycle.response_complete
+        if answering and self.conn.their_state is h11.DONE:
+            return
+        if not self.transport.is_closing():
+            logger.warning(
+                "webhook request not received in full within %.1f s; connection closed", self.read_timeout_s
+            )
+            self.transport.close()
+
+
+def _json_answer(answer: Answer, *, close: bool = False) -> Response:
+    headers = {"Connection": "close"} if close else None
+    return Response(answer.body(), status_code=answer.status, media_type="application/json", headers=headers)
+
+
+def _asgi_app(verifier: WebhookVerifier) -> Starlette:
+    async def receive(request: Request) -> Response:
+        if request.method != "POST":
+            healthy = request.method == "GET" and request.url.path == "/healthz"
+            return _json_answer(Answer(200, "ok") if healthy else _reject(405, "POST webhooks here"))
+        length_text = request.headers.get("content-length")
+        if length_text is None or not length_text.isdigit():
+            return _json_answer(_reject(411, "Content-Length is required"), close=True)
+        if int(length_text) > MAX_BODY_BYTES:
+            return _json_answer(_reject(413, f"body larger than {MAX_BODY_BYTES} bytes"), close=True)
+        try:
+            body = await request.body()
+        except ClientDisconnect:
+            return _json_answer(_reject(400, "the client went away before the body was complete"), close=True)
+        try:
+            answer = await run_in_threadpool(verifier.handle, request.headers, body)
+        except Exception as exc:
+            logger.error("webhook delivery failed to apply: %s", type(exc).__name__)
+            answer = Answer(500, "error", "could not apply the event; retry later")
+        return _json_answer(answer)
+
+    methods = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+    return Starlette(routes=[Route("/{path:path}", receive, methods=methods)])
+
+
+class WebhookReceiver:
+    """An HTTP server (Starlette on uvicorn, h11) in front of a :class:`WebhookVerifier`.
+
+    The listening socket is bound in the constructor, so :attr:`url` is known (and a busy port
+    reported) before serving starts. A request must arrive in full within ``read_timeout_s``;
+    the verifier's SQLite work runs in a thread pool, so slow or half-sent requests hold no thread.
+    """
+
+    def __init__(
+        self,
+        verifier: WebhookVerifier,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        read_timeout_s: float = DEFAULT_READ_TIMEOUT_S,
+    ) -> None:
+        if not read_timeout_s > 0:
+            raise ValueError(f"read_timeout_s must be positive, got {read_timeout_s!r}")
         self.verifier = verifier
-        self._server = ThreadingHTTPServer((host, port), _handler_for(verifier))
-        self._server.daemon_threads = True
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        self._socket = socket.socket(family, socket.SOCK_STREAM)
+        try:
+            self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            self._socket.bind((host, port))
+            self._socket.listen(128)
+        except OSError:
+            self._socket.close()
+            raise
+        protocol = type("WebhookConnection", (_RequestDeadline,), {"read_timeout_s": read_timeout_s})
+        config = uvicorn.Config(
+            _asgi_app(verifier),
+            http=protocol,
+            lifespan="off",
+            access_log=False,
+            log_config=None,
+            log_level=logging.WARNING,
+            timeout_graceful_shutdown=5,
+        )
+        self._server = uvicorn.Server(config)
         self._thread: threading.Thread | None = None
 
     @property
     def url(self) -> str:
-        host, port = self._server.server_address[:2]
+        host, port = self._socket.getsockname()[:2]
         return f"http://{host!s}:{port}/"
 
     def serve_forever(self) -> None:
-        self._server.serve_forever(poll_interval=0.2)
+        """Serve until :meth:`stop`, SIGINT or SIGTERM (uvicorn re-raises the signal once it has stopped)."""
+        self._server.run(sockets=[self._socket])
 
     def start(self) -> WebhookReceiver:
-        """Serve from a background thread (tests, embedding)."""
+        """Serve from a background thread (tests, embedding); returns once connections are accepted."""
+        if self._thread is not None:
+            return self
         self._thread = threading.Thread(target=self.serve_forever, name="trastpay-webhooks", daemon=True)
         self._thread.start()
+        while not self._server.started:
+            if not self._thread.is_alive():
+                raise RuntimeError("the webhook receiver stopped while starting")
+            time.sleep(0.01)
         return self
 
     def stop(self) -> None:
+        self._server.should_exit = True
         if self._thread is not None:
-            self._server.shutdown()
             self._thread.join(timeout=10)
             self._thread = None
-        self._server.server_close()
+        self._socket.close()
 
     def __enter__(self) -> WebhookReceiver:
         return self.start()
@@ -280,47 +418,8 @@ class WebhookReceiver:
         self.stop()
 
 
-def _handler_for(verifier: WebhookVerifier) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        server_version = "trastpay-webhooks"
-        protocol_version = "HTTP/1.1"
-
-        def do_POST(self) -> None:
-            length_text = self.headers.get("Content-Length")
-            if length_text is None or not length_text.isdigit():
-                self._send(_reject(411, "Content-Length is required"))
-                return
-            length = int(length_text)
-            if length > MAX_BODY_BYTES:
-                self.close_connection = True
-                self._send(_reject(413, f"body larger than {MAX_BODY_BYTES} bytes"))
-                return
-            body = self.rfile.read(length)
-            try:
-                answer = verifier.handle(dict(self.headers.items()), body)
-            except Exception as exc:
-                logger.error("webhook delivery failed to apply: %s", type(exc).__name__)
-                answer = Answer(500, "error", "could not apply the event; retry later")
-            self._send(answer)
-
-        def do_GET(self) -> None:
-            self._send(Answer(200, "ok") if self.path == "/healthz" else _reject(405, "POST webhooks here"))
-
-        def _send(self, answer: Answer) -> None:
-            payload = answer.body()
-            self.send_response(answer.status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
-
-        def log_message(self, format: str, *args: Any) -> None:
-            logger.debug("webhook http: " + format, *args)
-
-    return Handler
-
-
 __all__ = [
+    "DEFAULT_READ_TIMEOUT_S",
     "MAX_BODY_BYTES",
     "Answer",
     "ReceiverSecrets",

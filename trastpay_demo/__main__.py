@@ -47,6 +47,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from trastpay_demo.meltano_sync import meltano_env, run_meltano, utc_instants
     from trastpay_demo.pyairbyte_sync import RotatingConfig, open_warehouse, sync
+    from trastpay_sandbox.login_config import login_config
     from trastpay_sandbox.testing import SandboxServer
 
     warehouse_dir = args.warehouse.parent
@@ -57,26 +58,19 @@ def main(argv: list[str] | None = None) -> int:
         phone = server.customers()[0]["phone"]
         print(f"Sandbox serving the Trastpay API at {server.api_url}")
         print(f"Customers: {', '.join(c['phone'] for c in server.customers())}; syncing {phone}")
-        airbyte_login = server.login(phone, device_id=DEVICE_ID, client_id=CLIENT_ID)
-        config = RotatingConfig(
-            {
-                "base_url": server.api_url,
-                "client_id": CLIENT_ID,
-                "device_id": DEVICE_ID,
-                "refresh_token": airbyte_login["refresh_token"],
-                "start_date": args.start_date,
-            }
+        airbyte_config = login_config(
+            server, phone=phone, device_id=DEVICE_ID, client_id=CLIENT_ID, start_date=args.start_date
         )
-        singer_login = server.login(phone, device_id=MELTANO_DEVICE_ID, client_id=CLIENT_ID)
-        env = meltano_env(
-            api_url=server.api_url,
-            client_id=CLIENT_ID,
+        config = RotatingConfig(airbyte_config)
+        singer_config = login_config(
+            server,
+            phone=phone,
             device_id=MELTANO_DEVICE_ID,
-            refresh_token=singer_login["refresh_token"],
+            client_id=CLIENT_ID,
             start_date=args.start_date,
-            token_store=(warehouse_dir / "tap-token.json").resolve(),
-            warehouse=meltano_warehouse.resolve(),
+            token_store_path=(warehouse_dir / "tap-token.json").resolve(),
         )
+        env = meltano_env(singer_config, warehouse=meltano_warehouse.resolve())
         state_suffix = uuid.uuid4().hex[:12]
         started = time.monotonic()
         print("\n== Airbyte: full sync through PyAirbyte (source-trastpay) into DuckDB ==")

@@ -31,29 +31,23 @@ def meltano_executable() -> Path:
     return path
 
 
-def meltano_env(
-    *,
-    api_url: str,
-    client_id: str,
-    device_id: str,
-    refresh_token: str,
-    start_date: str,
-    token_store: Path,
-    warehouse: Path,
-) -> dict[str, str]:
-    """The environment for a meltano run against ``api_url`` loading into ``warehouse``.
+TAP_SETTINGS = ("base_url", "client_id", "device_id", "refresh_token", "start_date", "token_store_path")
 
-    ``meltano install`` installs the tap from the checkout's ``dist/`` (``make dist``; meltano.yml).
+
+def meltano_env(config: Mapping[str, Any], *, warehouse: Path) -> dict[str, str]:
+    """The environment for a meltano run of the tap with ``config`` loading into ``warehouse``.
+
+    ``config`` is a connector config from a login (``trastpay_sandbox.login_config``) with a
+    ``token_store_path``; each of :data:`TAP_SETTINGS` becomes a ``TAP_TRASTPAY_*`` variable.
     """
+    missing = [name for name in TAP_SETTINGS if name not in config]
+    if missing:
+        raise ValueError(f"the tap config for meltano lacks {', '.join(missing)}")
+    settings = {f"TAP_TRASTPAY_{name.upper()}": str(config[name]) for name in TAP_SETTINGS}
     return {
         **os.environ,
         "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
-        "TAP_TRASTPAY_BASE_URL": api_url,
-        "TAP_TRASTPAY_CLIENT_ID": client_id,
-        "TAP_TRASTPAY_DEVICE_ID": device_id,
-        "TAP_TRASTPAY_REFRESH_TOKEN": refresh_token,
-        "TAP_TRASTPAY_START_DATE": start_date,
-        "TAP_TRASTPAY_TOKEN_STORE_PATH": str(token_store),
+        **settings,
         "TARGET_DUCKDB_PATH": str(warehouse),
     }
 

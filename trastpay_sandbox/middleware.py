@@ -9,7 +9,8 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-import os
+import secrets
+import string
 from collections.abc import Callable
 from datetime import UTC, datetime
 from email.utils import format_datetime
@@ -25,6 +26,13 @@ from trastpay_sandbox.problems import Problem, rate_limited, server_error
 API_PREFIX = "/api/v1/trastpay"
 _AUTH_PREFIX = API_PREFIX + "/auth/"
 _PROMISED_LENGTH = 65_536
+
+
+def _request_id() -> str:
+    """``req_`` and 16 random lower-case letters (75 bits): no digit, so an id the connectors log
+    can never be mistaken for a card number by a PAN scanner (hex ids sometimes were: 15 digits
+    in a row that pass Luhn)."""
+    return "req_" + "".join(secrets.choice(string.ascii_lowercase) for _ in range(16))
 
 
 class InjectedConnectionReset(ConnectionError):
@@ -65,7 +73,7 @@ class RequestIdMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        extra: list[tuple[bytes, bytes]] = [(b"x-request-id", b"req_" + os.urandom(8).hex().encode())]
+        extra: list[tuple[bytes, bytes]] = [(b"x-request-id", _request_id().encode())]
         consent = _header(scope, b"x-consent-id")
         if consent is not None and 0 < len(consent) <= 200:
             extra.append((b"x-consent-id", consent))

@@ -20,12 +20,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from postgres_cluster import DATABASE, USER, PostgresCluster, postgres_bin
 
 from trastpay_demo.dbt_run import PYAIRBYTE_DUCKDB_VARS, SINGER_VARS, DbtRun, run_dbt
 from trastpay_demo.meltano_sync import meltano_env, run_meltano
 from trastpay_demo.pyairbyte_sync import RotatingConfig, sync
+from trastpay_sandbox.login_config import login_config
 from trastpay_sandbox.testing import SandboxServer
+
+from .postgres_cluster import DATABASE, USER, PostgresCluster, postgres_bin
 
 ROOT = Path(__file__).resolve().parents[2]
 CLIENT_ID = "trastpay-connectors"
@@ -149,16 +151,15 @@ def postgres_warehouse(
 ) -> BuiltWarehouse:
     """``meltano run tap-trastpay target-postgres``, then ``dbt build`` (layout singer, UTC instants)."""
     work = tmp_path_factory.mktemp("postgres-warehouse")
-    tokens = warehouse_sandbox.login(warehouse_phone, device_id="dbt-postgres", client_id=CLIENT_ID)
-    env = meltano_env(
-        api_url=warehouse_sandbox.api_url,
-        client_id=CLIENT_ID,
+    config = login_config(
+        warehouse_sandbox,
+        phone=warehouse_phone,
         device_id="dbt-postgres",
-        refresh_token=tokens["refresh_token"],
+        client_id=CLIENT_ID,
         start_date=START_DATE,
-        token_store=work / "refresh-token.json",
-        warehouse=work / "unused.duckdb",
+        token_store_path=work / "refresh-token.json",
     )
+    env = meltano_env(config, warehouse=work / "unused.duckdb")
     env.update(
         TARGET_POSTGRES_HOST=postgres_cluster.host,
         TARGET_POSTGRES_PORT=str(postgres_cluster.port),

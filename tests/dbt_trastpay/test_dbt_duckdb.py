@@ -11,12 +11,13 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import BuiltWarehouse
 from pycamt.parser import Camt053Parser
 
 from trastpay.accounting import StatementAccount, export_statement, statement_from_ledger
 from trastpay_demo import books
 from trastpay_demo.dbt_run import ledger_summary, marts_schema, reconciliation_summary
+
+from .conftest import BuiltWarehouse
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(1200)]
 

@@ -10,10 +10,11 @@ from typing import Any
 import duckdb
 import psycopg
 import pytest
-from conftest import BuiltWarehouse
-from postgres_cluster import PostgresCluster
 
 from trastpay_demo.dbt_run import marts_schema
+
+from .conftest import BuiltWarehouse
+from .postgres_cluster import PostgresCluster
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(1200)]
 

@@ -13,11 +13,12 @@ from typing import Any
 
 import psycopg
 import pytest
-from conftest import CLIENT_ID, START_DATE, BuiltWarehouse
-from postgres_cluster import DATABASE, USER, PostgresCluster
 
 from trastpay_demo.pyairbyte_sync import prepare_offline_environment, source_executable
 from trastpay_sandbox.testing import SandboxServer
+
+from .conftest import CLIENT_ID, START_DATE, BuiltWarehouse
+from .postgres_cluster import DATABASE, USER, PostgresCluster
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 

@@ -102,13 +102,16 @@ def test_given_the_hub_definition_when_installed_from_the_wheel_and_flattening_s
     assert not runtimes.importable(tap_python, "airbyte_cdk")
     connection = duckdb.connect(str(warehouse), read_only=True)
     try:
-        loaded = {
-            table: connection.execute(f"select count(*) from trastpay.{table}").fetchone()[0]  # noqa: S608
-            for table in ("cards", "events", "transfers")
-        }
+        loaded = {table: _count(connection, table) for table in ("cards", "events", "transfers")}
     finally:
         connection.close()
     assert loaded["cards"] == len(installed_sandbox.truth("cards", phone))
     assert loaded["transfers"] == len(installed_sandbox.truth("transfers", phone))
     assert loaded["events"] > 0
     assert loaded["cards"] > 0
+
+
+def _count(connection: duckdb.DuckDBPyConnection, table: str) -> int:
+    row = connection.execute(f"select count(*) from trastpay.{table}").fetchone()  # noqa: S608
+    assert row is not None
+    return int(row[0])

@@ -7,12 +7,14 @@ sync, then every deduplicated table must equal the sandbox truth: same primary k
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from trastpay_demo.pyairbyte_sync import RotatingConfig, open_warehouse, sync
 from trastpay_demo.summary import compare_with_truth, start_instant
+from trastpay_sandbox.login_config import login_config
 from trastpay_sandbox.testing import SandboxServer
 
 pytestmark = pytest.mark.e2e
@@ -23,7 +25,7 @@ START_DATE = "2026-05-01"
 
 
 @pytest.fixture(scope="module")
-def sandbox() -> SandboxServer:
+def sandbox() -> Iterator[SandboxServer]:
     with SandboxServer(customers=2, seed=7) as server:
         yield server
 
@@ -32,15 +34,8 @@ def test_given_full_then_incremental_pyairbyte_syncs_when_compared_then_duckdb_e
     sandbox: SandboxServer, tmp_path: Path
 ) -> None:
     phone = sandbox.customers()[0]["phone"]
-    tokens = sandbox.login(phone, device_id=DEVICE_ID, client_id=CLIENT_ID)
     config = RotatingConfig(
-        {
-            "base_url": sandbox.api_url,
-            "client_id": CLIENT_ID,
-            "device_id": DEVICE_ID,
-            "refresh_token": tokens["refresh_token"],
-            "start_date": START_DATE,
-        },
+        login_config(sandbox, phone=phone, device_id=DEVICE_ID, client_id=CLIENT_ID, start_date=START_DATE),
         persist_to=tmp_path / "config.json",
     )
     warehouse = tmp_path / "warehouse.duckdb"

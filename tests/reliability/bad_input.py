@@ -12,6 +12,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from trastpay_sandbox.login_config import login_config
 from trastpay_sandbox.testing import SandboxServer
 
 from .forked import Connector, Job
@@ -42,17 +43,15 @@ def set_switches(sandbox: SandboxServer, **switches: Any) -> None:
 def fresh_config(sandbox: SandboxServer, workdir: Path, device_id: str, **overrides: Any) -> dict[str, Any]:
     """A valid config from a new OTP login, with a token store in ``workdir`` (the tap uses it)."""
     workdir.mkdir(parents=True, exist_ok=True)
-    tokens = sandbox.login(phone_of(sandbox), device_id=device_id, client_id=CLIENT_ID)
-    return {
-        "base_url": sandbox.api_url,
-        "client_id": CLIENT_ID,
-        "device_id": device_id,
-        "refresh_token": tokens["refresh_token"],
-        "start_date": START_DATE,
-        "token_store_path": str(workdir / "tokens.json"),
-        "max_retries": 2,
-        **overrides,
-    }
+    return login_config(
+        sandbox,
+        phone=phone_of(sandbox),
+        device_id=device_id,
+        client_id=CLIENT_ID,
+        start_date=START_DATE,
+        token_store_path=workdir / "tokens.json",
+        **{"max_retries": 2, **overrides},
+    )
 
 
 def issued_secrets(sandbox: SandboxServer) -> dict[str, list[str]]:

@@ -33,14 +33,11 @@ import orjson
 
 from trastpay.cursors import parse_instant
 from trastpay.streams import STREAMS_BY_NAME, get_stream
+from trastpay_sandbox.login_config import CLIENT_ID, login_config
 from trastpay_sandbox.testing import SandboxServer
 from trastpay_sandbox.verify import compare_stream
 
-_TAP_TESTS = Path(__file__).resolve().parents[1] / "tap_trastpay"
-if str(_TAP_TESTS) not in sys.path:
-    sys.path.append(str(_TAP_TESTS))
-
-from tap_harness import CLIENT_ID, START_DATE, login_config  # type: ignore[import-not-found]  # noqa: E402
+from ..tap_trastpay.tap_harness import START_DATE
 
 Connector = Literal["airbyte", "singer"]
 CONNECTORS: tuple[Connector, ...] = ("airbyte", "singer")
@@ -165,10 +162,15 @@ def connector_config(
     workdir.mkdir(parents=True, exist_ok=True)
     chosen = phone or str(sandbox.customers()[0]["phone"])
     device = device_id or f"rel-{connector}-{workdir.name}"[-100:]
-    config: dict[str, Any] = dict(login_config(sandbox, chosen, workdir, device_id=device))
-    if connector == "airbyte":
-        config.pop("token_store_path")
-    config.update(overrides or {})
+    store = workdir / "refresh-token.json" if connector == "singer" else None
+    config = login_config(
+        sandbox,
+        phone=chosen,
+        device_id=device,
+        start_date=START_DATE,
+        token_store_path=store,
+        **(overrides or {}),
+    )
     _write_private(workdir / "config.json", config)
     (workdir / "phone.txt").write_text(chosen, encoding="utf-8")
     return config

@@ -11,6 +11,7 @@ from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_trastpay.run import TrastpayEntrypoint, run
 from source_trastpay.spec import connector_specification
+from trastpay.streams import STREAMS
 
 VALID = {
     "base_url": "http://127.0.0.1:9/api/v1/trastpay",
@@ -44,7 +45,7 @@ def test_given_discover_command_when_run_then_catalog_without_network(
 
     messages = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     catalog = next(m["catalog"] for m in messages if m["type"] == "CATALOG")
-    assert len(catalog["streams"]) == 16
+    assert [s["name"] for s in catalog["streams"]] == [s.name for s in STREAMS]
 
 
 def test_given_setting_rejected_by_core_when_validated_then_config_error_names_the_field() -> None:
@@ -56,5 +57,9 @@ def test_given_setting_rejected_by_core_when_validated_then_config_error_names_t
     assert raised.value.message.startswith("Invalid config field 'page_size'")
 
 
-def test_given_valid_config_when_validated_then_accepted() -> None:
-    TrastpayEntrypoint.validate_connection(connector_specification(), VALID)
+def test_given_valid_config_when_validated_then_accepted_and_left_unchanged() -> None:
+    config = json.loads(json.dumps(VALID))
+
+    TrastpayEntrypoint.validate_connection(connector_specification(), config)
+
+    assert config == VALID  # validation reads the config; it never fills in or rewrites a field

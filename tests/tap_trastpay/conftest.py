@@ -8,9 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tap_harness import login_config
 
 from trastpay_sandbox.testing import SandboxServer
+
+from .tap_harness import login_config
 
 _devices = itertools.count(1)
 

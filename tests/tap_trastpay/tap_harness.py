@@ -20,9 +20,9 @@ from typing import Any
 from tap_trastpay.tap import TapTrastpay
 from trastpay.cursors import parse_instant
 from trastpay.streams import STREAMS, StreamDef
+from trastpay_sandbox.login_config import login_config as shared_login_config
 from trastpay_sandbox.testing import SandboxServer
 
-CLIENT_ID = "trastpay-connectors"
 START_DATE = "2026-06-01"  # before the sandbox history starts: a full sync is the whole truth
 TAP_EXECUTABLE = Path(sys.executable).with_name("tap-trastpay")
 
@@ -57,15 +57,10 @@ def parse_messages(stdout: str) -> SyncResult:
 
 def login_config(sandbox: SandboxServer, phone: str, store_dir: Path, device_id: str) -> dict[str, Any]:
     """A tap config from a fresh OTP login, with its own token store."""
-    tokens = sandbox.login(phone, device_id=device_id, client_id=CLIENT_ID)
-    return {
-        "base_url": sandbox.api_url,
-        "client_id": CLIENT_ID,
-        "device_id": device_id,
-        "refresh_token": tokens["refresh_token"],
-        "start_date": START_DATE,
-        "token_store_path": str(store_dir / "refresh-token.json"),
-    }
+    store = store_dir / "refresh-token.json"
+    return shared_login_config(
+        sandbox, phone=phone, device_id=device_id, start_date=START_DATE, token_store_path=store
+    )
 
 
 def run_tap(

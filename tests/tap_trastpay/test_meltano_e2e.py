@@ -21,12 +21,14 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from tap_harness import CLIENT_ID, START_DATE
 
 from trastpay.streams import STREAMS
 from trastpay_demo.meltano_sync import meltano_env, run_meltano, utc_instants
+from trastpay_sandbox.login_config import login_config
 from trastpay_sandbox.testing import SandboxServer
 from trastpay_sandbox.verify import compare_stream, duckdb_rows
+
+from .tap_harness import START_DATE
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 
@@ -88,17 +90,15 @@ def test_given_full_then_incremental_meltano_runs_when_compared_then_duckdb_equa
 ) -> None:
 
     phone = sandbox.customers()[0]["phone"]
-    tokens = sandbox.login(phone, device_id=DEVICE_ID, client_id=CLIENT_ID)
     warehouse = tmp_path / "warehouse.duckdb"
-    env = meltano_env(
-        api_url=sandbox.api_url,
-        client_id=CLIENT_ID,
+    config = login_config(
+        sandbox,
+        phone=phone,
         device_id=DEVICE_ID,
-        refresh_token=tokens["refresh_token"],
         start_date=START_DATE,
-        token_store=tmp_path / "refresh-token.json",
-        warehouse=warehouse,
+        token_store_path=tmp_path / "refresh-token.json",
     )
+    env = meltano_env(config, warehouse=warehouse)
     suffix = uuid.uuid4().hex[:12]
     run_meltano(env, "install", "--clean", meltano=meltano)  # a fresh tap from the new wheel
     run_meltano(env, "run", "--state-id-suffix", suffix, "tap-trastpay", "target-duckdb", meltano=meltano)

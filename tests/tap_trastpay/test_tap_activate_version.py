@@ -21,9 +21,10 @@ import pytest
 from singer_sdk import typing as th
 from singer_sdk.exceptions import ConfigValidationError
 from singer_sdk.sql import SQLConnector, SQLSink, SQLTarget
-from tap_harness import TAP_EXECUTABLE, run_tap, write_catalog
 
 from tap_trastpay.tap import TapTrastpay
+
+from .tap_harness import TAP_EXECUTABLE, run_tap, write_catalog
 
 
 def _stream_messages(messages: list[dict[str, Any]], stream: str) -> list[dict[str, Any]]:

@@ -8,11 +8,12 @@ from pathlib import Path
 from typing import Any
 
 from click.testing import CliRunner
-from tap_harness import run_tap_process
 
 from tap_trastpay.tap import TapTrastpay
 from trastpay.config import CONFIG_SCHEMA
 from trastpay.streams import STREAMS
+
+from .tap_harness import run_tap_process
 
 SECRET_VALUE = "rt_SECRET_never_printed_0123456789"
 

@@ -61,6 +61,7 @@ def test_given_the_sdk_then_the_private_names_exist_with_the_signatures_compat_r
 def test_given_a_tap_then_streams_carry_the_private_attributes_compat_reads() -> None:
     tap = TapTrastpay(config=CONFIG, parse_env_config=False)
     stream = tap.streams["cards"]
+    assert isinstance(stream, compat.CompatStream)
 
     assert stream.table_version is None  # `_stream_version`, set by the SDK's sync when versions are on
     assert isinstance(stream._initialized_at, int)  # the SDK derives the table version from it

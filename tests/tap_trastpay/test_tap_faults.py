@@ -11,10 +11,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from tap_harness import key_of, keys_by_stream, run_tap
 
 from trastpay.streams import STREAMS_BY_NAME
 from trastpay_sandbox.testing import SandboxServer
+
+from .tap_harness import key_of, keys_by_stream, run_tap
 
 
 @pytest.fixture

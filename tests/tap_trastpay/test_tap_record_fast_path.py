@@ -9,10 +9,11 @@ from datetime import datetime
 from typing import Any
 
 import pytest
-from tap_harness import parse_messages
 
 from tap_trastpay.streams import TrastpayStream
 from tap_trastpay.tap import TapTrastpay
+
+from .tap_harness import parse_messages
 
 STREAMS = {"card_transactions", "transfers", "cards", "events"}
 

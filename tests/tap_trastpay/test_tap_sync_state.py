@@ -6,14 +6,6 @@ import copy
 from typing import Any
 
 import pytest
-from tap_harness import (
-    SyncResult,
-    incremental_streams,
-    key_of,
-    keys_by_stream,
-    max_cursor,
-    run_tap,
-)
 
 from tap_trastpay.streams import TrastpayStream
 from tap_trastpay.tap import TapTrastpay
@@ -22,6 +14,15 @@ from trastpay.errors import StateError
 from trastpay.streams import STREAMS, STREAMS_BY_NAME
 from trastpay_sandbox.testing import SandboxServer
 from trastpay_sandbox.verify import compare_stream
+
+from .tap_harness import (
+    SyncResult,
+    incremental_streams,
+    key_of,
+    keys_by_stream,
+    max_cursor,
+    run_tap,
+)
 
 FUTURE = "2030-01-01T00:00:00+05:00"
 SDK_MARKERS = ("progress_markers", "starting_replication_value", "replication_key_signpost")
@@ -111,7 +112,7 @@ def test_given_each_emitted_state_when_resuming_then_nothing_is_lost_after_dedup
     config = {**tap_config, "page_size": 20}
     first = run_tap(config)
     expected = keys_by_stream(first)
-    distinct = []
+    distinct: list[tuple[int, dict[str, Any]]] = []
     for index, state in enumerate(first.states):
         if not any(state == seen for _, seen in distinct):
             distinct.append((index, state))

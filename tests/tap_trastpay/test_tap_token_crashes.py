@@ -21,9 +21,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tap_harness import login_config, parse_messages, run_tap_process, tap_command, write_catalog
 
 from trastpay_sandbox.testing import SandboxServer
+
+from .tap_harness import login_config, parse_messages, run_tap_process, tap_command, write_catalog
 
 pytestmark = pytest.mark.timeout(240)
 

@@ -1,8 +1,4 @@
-"""Fluent builders for core tests: configs, API answers, records and a fake clock.
-
-Loaded by ``conftest.py`` as module ``trastpay_core_builders`` so it never clashes with other
-packages' test helpers.
-"""
+"""Fluent builders for core tests: configs, API answers, records and a fake clock."""
 
 from __future__ import annotations
 

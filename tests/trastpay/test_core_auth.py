@@ -9,7 +9,13 @@ import orjson
 import pytest
 import requests
 import responses
-from trastpay_core_builders import (
+
+from trastpay.auth import TokenManager
+from trastpay.client import requestor_for
+from trastpay.errors import AuthError, ConnectionFailed, ReauthRequired, ServerError, TrastpayError
+from trastpay.http import parse_retry_after
+
+from .builders import (
     BASE_URL,
     DEVICE_ID,
     REFRESH_TOKEN,
@@ -18,11 +24,6 @@ from trastpay_core_builders import (
     problem,
     token_answer,
 )
-
-from trastpay.auth import TokenManager
-from trastpay.client import requestor_for
-from trastpay.errors import AuthError, ConnectionFailed, ReauthRequired, ServerError, TrastpayError
-from trastpay.http import parse_retry_after
 
 REFRESH_URL = f"{BASE_URL}/auth/refresh"
 
@@ -59,7 +60,7 @@ def test_given_no_token_when_access_token_then_refreshes_with_device_and_client(
     manager, rotations, _ = _manager()
     assert manager.access_token() == "at_1"
     request = responses.calls[0].request
-    assert orjson.loads(request.body) == {
+    assert orjson.loads(request.body or b"") == {
         "refresh_token": REFRESH_TOKEN,
         "client_id": "acme-analytics",
         "device_id": DEVICE_ID,

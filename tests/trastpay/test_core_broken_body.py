@@ -15,10 +15,11 @@ import orjson
 import pytest
 import requests
 import responses
-from trastpay_core_builders import BASE_URL, FakeClock, at, config, list_page, token_answer, transfer
 
 from trastpay.client import TrastpayClient
 from trastpay.errors import ReauthRequired
+
+from .builders import BASE_URL, FakeClock, at, config, list_page, token_answer, transfer
 
 REFRESH_URL = f"{BASE_URL}/auth/refresh"
 TRANSFERS_URL = f"{BASE_URL}/transfers"

@@ -6,9 +6,10 @@ import threading
 import time
 
 import pytest
-from trastpay_core_builders import FakeClock
 
 from trastpay.budget import RequestBudget
+
+from .builders import FakeClock
 
 
 def test_given_rate_when_requests_exceed_burst_then_callers_wait_in_line() -> None:

@@ -107,12 +107,19 @@ def recorded_config(request: pytest.FixtureRequest) -> Iterator[dict[str, Any]]:
         yield raw
         return
     from trastpay_sandbox import testing
+    from trastpay_sandbox.login_config import login_config
 
     with testing.SandboxServer(customers=1, seed=11) as sandbox:
         phone = sandbox.customers()[0]["phone"]
-        tokens = sandbox.login(phone, device_id=raw["device_id"], client_id=raw["client_id"])
+        login = login_config(
+            sandbox,
+            phone=phone,
+            device_id=raw["device_id"],
+            client_id=raw["client_id"],
+            start_date=raw["start_date"],
+        )
         _live["base_url"] = sandbox.base_url
-        yield {**raw, "base_url": sandbox.api_url, "refresh_token": tokens["refresh_token"]}
+        yield {**raw, **login}
         _live.clear()
     sandbox.cleanup()
 

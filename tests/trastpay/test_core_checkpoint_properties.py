@@ -11,12 +11,13 @@ from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from trastpay_core_builders import NOW, config, transfer
 
 from trastpay.client import ApiPage
 from trastpay.cursors import TASHKENT, parse_instant
 from trastpay.session import Checkpoint, Partition, TrastpaySession
 from trastpay.streams import get_stream
+
+from .builders import NOW, config, transfer
 
 OFFSETS = [
     TASHKENT,
@@ -74,8 +75,11 @@ def test_given_any_page_split_when_reading_then_checkpoints_are_monotonic_and_ne
     pages, cursor, lookback = case
     fake = PagedTransfers(pages)
     session = TrastpaySession(
-        config(lookback_days=lookback), on_rotate=lambda t: None, clock=lambda: NOW, client=fake
-    )  # type: ignore[arg-type]
+        config(lookback_days=lookback),
+        on_rotate=lambda t: None,
+        clock=lambda: NOW,
+        client=fake,  # type: ignore[arg-type]
+    )
     previous = parse_instant(cursor) if cursor else None
     seen_max = previous
     yielded = 0

@@ -9,17 +9,6 @@ import orjson
 import pytest
 import requests
 import responses
-from trastpay_core_builders import (
-    BASE_URL,
-    DEVICE_ID,
-    REFRESH_TOKEN,
-    VALID_PAN,
-    FakeClock,
-    config,
-    list_page,
-    problem,
-    token_answer,
-)
 
 from trastpay.client import TrastpayClient
 from trastpay.errors import (
@@ -33,6 +22,18 @@ from trastpay.errors import (
     ServerError,
 )
 from trastpay.http import BACKOFF_CAP_S, error_for_status
+
+from .builders import (
+    BASE_URL,
+    DEVICE_ID,
+    REFRESH_TOKEN,
+    VALID_PAN,
+    FakeClock,
+    config,
+    list_page,
+    problem,
+    token_answer,
+)
 
 REFRESH_URL = f"{BASE_URL}/auth/refresh"
 TRANSFERS_URL = f"{BASE_URL}/transfers"
@@ -377,7 +378,9 @@ def test_given_401_and_lost_refresh_answer_when_reading_then_one_resend_and_the_
     client, _, rotations = _client()
     assert client.get_json("/transfers") == {"items": [], "next_page": None}
     sent = [
-        orjson.loads(c.request.body)["refresh_token"] for c in responses.calls if c.request.url == REFRESH_URL
+        orjson.loads(c.request.body or b"")["refresh_token"]
+        for c in responses.calls
+        if c.request.url == REFRESH_URL
     ]
     assert sent == [REFRESH_TOKEN, "rt_1", "rt_1"]
     assert rotations == ["rt_1", "rt_2"]

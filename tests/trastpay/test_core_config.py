@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-import jsonschema
+import jsonschema  # type: ignore[import-untyped]
 import pytest
-from trastpay_core_builders import NOW, REFRESH_TOKEN, ConfigBuilder
 
 from trastpay.config import CONFIG_SCHEMA, SECRET_FIELDS, TrastpayConfig, parse_config
 from trastpay.cursors import TASHKENT
 from trastpay.errors import ConfigError
+
+from .builders import NOW, REFRESH_TOKEN, ConfigBuilder
 
 HASH_KEY = "pii-hash-key-SECRET-123456"
 

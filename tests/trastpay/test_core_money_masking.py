@@ -5,10 +5,11 @@ from __future__ import annotations
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from trastpay_core_builders import VALID_PAN, luhn_complete
 
 from trastpay.masking import PiiPolicy, luhn_valid, mask_pan, scrub_pans
 from trastpay.money import INT64_MAX, INT64_MIN, decimal_to_minor, minor_to_decimal
+
+from .builders import VALID_PAN, luhn_complete
 
 
 @pytest.mark.parametrize(

@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from trastpay_core_builders import VALID_PAN, at, card, card_transaction, config, transfer
 
 from trastpay.errors import PayloadError, SchemaDriftError
 from trastpay.records import RecordProcessor
 from trastpay.streams import get_stream
+
+from .builders import VALID_PAN, at, card, card_transaction, config, transfer
 
 HASH_KEY = "pii-hash-key-0123456789"
 

@@ -11,10 +11,11 @@ from typing import Any
 
 import pytest
 import responses
-from trastpay_core_builders import BASE_URL, FakeClock, config, list_page, problem, token_answer
 
 from trastpay.client import TrastpayClient
 from trastpay.errors import AuthError
+
+from .builders import BASE_URL, FakeClock, config, list_page, problem, token_answer
 
 REFRESH_URL = f"{BASE_URL}/auth/refresh"
 TRANSFERS_URL = f"{BASE_URL}/transfers"

@@ -11,7 +11,13 @@ import orjson
 import pytest
 import requests
 import responses
-from trastpay_core_builders import (
+
+from trastpay import session as session_module
+from trastpay.errors import AuthError, ConfigError, ConnectionFailed, PayloadError, ReauthRequired, StateError
+from trastpay.session import Checkpoint, Partition, TrastpaySession
+from trastpay.streams import get_stream
+
+from .builders import (
     BASE_URL,
     NOW,
     VALID_PAN,
@@ -26,11 +32,6 @@ from trastpay_core_builders import (
     token_answer,
     transfer,
 )
-
-from trastpay import session as session_module
-from trastpay.errors import AuthError, ConfigError, ConnectionFailed, PayloadError, ReauthRequired, StateError
-from trastpay.session import Checkpoint, Partition, TrastpaySession
-from trastpay.streams import get_stream
 
 REFRESH_URL = f"{BASE_URL}/auth/refresh"
 
@@ -230,7 +231,7 @@ def test_given_unpartitioned_stream_when_listing_partitions_then_single_none_par
 def test_given_healthy_api_when_checking_then_refreshes_and_reads_cards(api: responses.RequestsMock) -> None:
     api.get(f"{BASE_URL}/cards", json=list_page([]))
     _session().check()
-    assert [c.request.url.split("/")[-1] for c in api.calls] == ["refresh", "cards"]
+    assert [str(c.request.url).split("/")[-1] for c in api.calls] == ["refresh", "cards"]
 
 
 def test_given_unreachable_host_when_checking_then_error_names_base_url() -> None:
@@ -282,7 +283,9 @@ def test_given_lost_refresh_answer_when_checking_then_same_token_resent_once_and
         )
         session.check()
         sent = [
-            orjson.loads(c.request.body)["refresh_token"] for c in mock.calls if c.request.url == REFRESH_URL
+            orjson.loads(c.request.body or b"")["refresh_token"]
+            for c in mock.calls
+            if c.request.url == REFRESH_URL
         ]
         assert sent == ["rt_initial_SECRET_0001", "rt_initial_SECRET_0001"]
 

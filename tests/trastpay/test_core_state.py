@@ -6,12 +6,13 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from trastpay_core_builders import config
 
 from trastpay.cursors import CursorTracker, format_instant, parse_instant, read_start
 from trastpay.errors import StateError
 from trastpay.state import StreamState
 from trastpay.streams import get_stream
+
+from .builders import config
 
 TRANSFERS = get_stream("transfers")
 CARD_TX = get_stream("card_transactions")

@@ -6,12 +6,15 @@ A real receiver listens on 127.0.0.1 in-process; the clock is fixed so timestamp
 from __future__ import annotations
 
 import logging
+import socket
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import orjson
 import pytest
@@ -278,3 +281,94 @@ def test_given_any_delivery_when_logged_then_no_secret_appears(
 def test_given_previous_secret_without_grace_time_when_configured_then_value_error() -> None:
     with pytest.raises(ValueError, match="grace-until"):
         ReceiverSecrets(SECRET, OLD_SECRET, None)
+
+
+def _raw_exchange(url: str, request: bytes, *, wait_s: float = 10.0) -> bytes:
+    """Send ``request`` as raw bytes and read until the receiver closes the connection."""
+    parts = urlsplit(url)
+    with socket.create_connection((str(parts.hostname), int(parts.port or 80)), timeout=wait_s) as raw:
+        raw.sendall(request)
+        answer = b""
+        while chunk := raw.recv(65536):
+            answer += chunk
+    return answer
+
+
+def test_given_correctly_signed_delivery_with_lower_case_header_names_when_delivered_then_applied(
+    harness: Harness,
+) -> None:
+    body = orjson.dumps(event())
+    lower = {
+        "x-trastpay-signature": signature_header([SECRET], NOW, body),
+        "x-idempotency-key": event()["id"],
+        "x-trastpay-event": "transaction.posted",
+        "content-type": "application/json",
+    }
+
+    over_http = requests.post(harness.receiver.url + "hooks", data=body, headers=lower, timeout=10)
+    direct = harness.verifier.handle(
+        {name.upper(): value for name, value in lower.items()}, orjson.dumps(event(2))
+    )
+
+    assert over_http.status_code == 200
+    assert over_http.json() == {"status": "applied"}
+    assert direct.status == 401  # the header was found (the body is not what was signed), not "missing"
+    assert harness.store.events() == [event()]
+
+
+def test_given_two_different_content_length_headers_when_delivered_then_400_and_nothing_stored(
+    harness: Harness,
+) -> None:
+    body = orjson.dumps(event())
+    head = (
+        "POST /hooks HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        f"X-Trastpay-Signature: {signature_header([SECRET], NOW, body)}\r\n"
+        f"X-Idempotency-Key: {event()['id']}\r\n"
+        f"Content-Length: {len(body)}\r\nContent-Length: {len(body) + 5}\r\nConnection: close\r\n\r\n"
+    ).encode()
+
+    answer = _raw_exchange(harness.receiver.url, head + body + b"extra")
+
+    assert answer.startswith(b"HTTP/1.1 400 ")
+    assert harness.store.count() == 0
+
+
+@pytest.mark.parametrize(
+    "partial",
+    [
+        b"POST /hooks HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Trastpay-Sig",
+        b'POST /hooks HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 500\r\n\r\n{"id": ',
+    ],
+    ids=["half-sent headers", "half-sent body"],
+)
+def test_given_half_sent_requests_when_read_timeout_passes_then_connections_closed_and_others_answered(
+    tmp_path: Path, partial: bytes
+) -> None:
+    store = WebhookStore(tmp_path / "hooks.sqlite")
+    verifier = WebhookVerifier(store, ReceiverSecrets(SECRET), clock=lambda: float(NOW))
+    with WebhookReceiver(verifier, read_timeout_s=0.5) as receiver:
+        parts = urlsplit(receiver.url)
+        stalled = [socket.create_connection((str(parts.hostname), int(parts.port or 80))) for _ in range(50)]
+        try:
+            for raw in stalled:
+                raw.sendall(partial)
+            body = orjson.dumps(event())
+            headers = {"X-Trastpay-Signature": signature_header([SECRET], NOW, body)}
+            answered = requests.post(
+                receiver.url + "hooks",
+                data=body,
+                headers={**headers, "X-Idempotency-Key": event()["id"]},
+                timeout=5,
+            )
+            started = time.monotonic()
+            for raw in stalled:
+                raw.settimeout(10)
+                assert raw.recv(65536) == b""  # closed by the receiver, not by this test's timeout
+            waited = time.monotonic() - started
+        finally:
+            for raw in stalled:
+                raw.close()
+
+    assert answered.status_code == 200
+    assert waited < 5
+    assert store.count() == 1

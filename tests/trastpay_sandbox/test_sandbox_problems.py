@@ -38,6 +38,14 @@ def test_given_any_response_when_answered_then_it_carries_a_request_id(
     assert first.headers["x-request-id"] != second.headers["x-request-id"]
 
 
+def test_given_many_responses_when_their_request_ids_are_logged_then_none_holds_a_digit(client: Any) -> None:
+    """Connectors log request ids; hex ids sometimes held 15 digits that pass Luhn (a false PAN)."""
+    ids = {client.get("/_sandbox/clock").headers["x-request-id"] for _ in range(200)}
+
+    assert len(ids) == 200
+    assert all(re.fullmatch(r"req_[a-z]{16}", request_id) for request_id in ids)
+
+
 def test_given_wrong_method_when_called_then_405_problem_with_allow(client: Any, slug_of: Any) -> None:
     response = client.delete(API + "/cards")
 

@@ -129,7 +129,10 @@ def test_given_secret_when_signing_then_hmac_sha256_of_timestamp_dot_body() -> N
 
 def test_given_signed_body_when_verifying_with_same_secret_then_accepted() -> None:
     header = signature_header([SECRET], NOW, BODY)
-    verify_signature(header, BODY, [SECRET], now=NOW + 299)
+
+    verified = verify_signature(header, BODY, [SECRET], now=NOW + 299)
+
+    assert verified == (NOW, sign(SECRET, NOW, BODY))
 
 
 def test_given_tampered_body_when_verifying_then_mismatch() -> None:

@@ -15,7 +15,6 @@ from typing import Any
 import mt940
 import pytest
 from ofxtools.Parser import OFXTree
-from onec_reader import read_1c
 from pycamt.parser import Camt053Parser
 
 from trastpay.accounting import (
@@ -29,6 +28,8 @@ from trastpay.accounting import (
 )
 from trastpay.accounting.statement import TASHKENT, Statement
 from trastpay_sandbox.testing import API_PATH, SandboxServer
+
+from .onec_reader import read_1c
 
 CREATED = datetime(2026, 10, 2, 9, 30, tzinfo=UTC)
 

@@ -9,10 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cli_harness import CliRun, TypedOtp, login_args
 
 from trastpay.cli import main
 from trastpay_sandbox.testing import SandboxServer
+
+from .cli_harness import CliRun, TypedOtp, login_args
 
 
 @pytest.fixture(scope="session")

@@ -8,11 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cli_harness import TypedOtp, login_args
 
 from trastpay.config import parse_config
 from trastpay.token_store import TokenStore
 from trastpay_sandbox.testing import SandboxServer
+
+from .cli_harness import TypedOtp, login_args
 
 
 def test_given_otp_on_stdin_when_logging_in_then_token_store_is_0600_and_configs_hold_no_secret(

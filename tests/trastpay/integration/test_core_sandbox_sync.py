@@ -24,6 +24,7 @@ from trastpay.state import StreamState
 from trastpay.streams import STREAMS, get_stream
 from trastpay.token_store import TokenStore
 from trastpay_sandbox import testing
+from trastpay_sandbox.login_config import login_config
 
 DEVICE = "dev-core-it"
 CLIENT = "core-it"
@@ -48,18 +49,16 @@ class Login:
     """A fresh OTP login whose rotations are kept like an adapter would keep them."""
 
     def __init__(self, sandbox: Any, phone: str, **overrides: Any) -> None:
-        tokens = sandbox.login(phone, device_id=DEVICE, client_id=CLIENT)
-        self.first_refresh_token: str = tokens["refresh_token"]
+        raw = login_config(
+            sandbox,
+            phone=phone,
+            device_id=DEVICE,
+            client_id=CLIENT,
+            start_date=START,
+            **{"max_retries": 3, **overrides},
+        )
+        self.first_refresh_token: str = raw["refresh_token"]
         self.rotations: list[str] = []
-        raw = {
-            "base_url": sandbox.api_url,
-            "client_id": CLIENT,
-            "device_id": DEVICE,
-            "refresh_token": self.first_refresh_token,
-            "start_date": START,
-            "max_retries": 3,
-            **overrides,
-        }
         self.config: TrastpayConfig = parse_config(raw)
 
     def session(self, config: TrastpayConfig | None = None) -> TrastpaySession:
@@ -127,6 +126,7 @@ def test_given_every_synced_record_when_scanned_then_no_full_card_number(sandbox
     with login.session() as session:
         records = _sync(session, "cards", StreamState(get_stream("cards")))
         records += _sync(session, "card_transactions", StreamState(get_stream("card_transactions")))
+    assert records, "nothing was synced, so nothing was scanned"
     for record in records:
         for value in record.values():
             if isinstance(value, str):
@@ -194,7 +194,7 @@ class _LosesFirstRefreshAnswer(requests.Session):
         super().__init__()
         self.dropped = 0
 
-    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
         response = super().request(method, url, *args, **kwargs)
         if str(url).endswith("/auth/refresh") and self.dropped == 0:
             self.dropped += 1
@@ -290,25 +290,16 @@ def test_given_any_stream_when_full_sync_then_primary_keys_equal_truth(
 def test_given_login_without_a_scope_when_reading_then_permission_denied_names_the_scope(
     sandbox: Any, phone: str
 ) -> None:
-    tokens = sandbox.login(phone, device_id=DEVICE, client_id=CLIENT, scopes=["cards:read"])
-    config = parse_config({**_raw(_config_from(sandbox)), "refresh_token": tokens["refresh_token"]})
+    config = parse_config(
+        login_config(
+            sandbox, phone=phone, device_id=DEVICE, client_id=CLIENT, start_date=START, scopes=["cards:read"]
+        )
+    )
     with TrastpaySession(config, on_rotate=lambda token: None) as session:
         session.check()
         with pytest.raises(PermissionDenied, match="transfers:read") as caught:
             _sync(session, "transfers", StreamState(get_stream("transfers")))
     assert caught.value.failure_type == "config_error"
-
-
-def _config_from(sandbox: Any) -> TrastpayConfig:
-    return parse_config(
-        {
-            "base_url": sandbox.api_url,
-            "client_id": CLIENT,
-            "device_id": DEVICE,
-            "refresh_token": "placeholder",
-            "start_date": START,
-        }
-    )
 
 
 _RACER = """

@@ -4,20 +4,13 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 import pytest
-from conftest import statement_items
 
+from trastpay.streams import STREAMS as CONNECTOR_STREAMS
 from trastpay_sandbox.world import TASHKENT, World
 
-UPDATED_AT_STREAMS = (
-    "transfers",
-    "microloans",
-    "microloan_schedules",
-    "instalment_plans",
-    "instalment_payments",
-    "deposits",
-    "virtual_cards",
-    "utility_payments",
-)
+from .conftest import statement_items
+
+UPDATED_AT_STREAMS = tuple(s.name for s in CONNECTOR_STREAMS if s.cursor_field == "updated_at")
 
 
 def _card_items(world: World) -> dict[str, dict[str, object]]:

@@ -3,7 +3,6 @@ from __future__ import annotations
 from collections import defaultdict
 
 import pytest
-from conftest import statement_items
 
 from trastpay_sandbox.world import World
 from trastpay_sandbox.world.merchants import (
@@ -20,6 +19,8 @@ from trastpay_sandbox.world.transfers import (
     commission_minor,
     commission_tier,
 )
+
+from .conftest import statement_items
 
 
 def test_given_152000_uzs_at_025_percent_when_computing_commission_then_it_is_380_uzs() -> None:

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from conftest import STREAMS
-
 from trastpay_sandbox.world import World
+
+from .conftest import STREAMS
 
 
 def _snapshot(world: World) -> dict[str, list[object]]:

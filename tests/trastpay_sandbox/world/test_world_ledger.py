@@ -4,9 +4,10 @@ from collections import defaultdict
 from datetime import date, datetime
 
 import pytest
-from conftest import statement_items
 
 from trastpay_sandbox.world import TASHKENT, World
+
+from .conftest import statement_items
 
 
 def _bookings(items: list[dict[str, object]]) -> list[tuple[str, int, int]]:

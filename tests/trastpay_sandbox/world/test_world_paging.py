@@ -5,29 +5,15 @@ from datetime import datetime, timedelta
 
 import orjson
 import pytest
-from conftest import EARLIEST, LATEST, all_pages, statement_items
 
+from trastpay.streams import STREAMS as CONNECTOR_STREAMS
 from trastpay_sandbox.world import SandboxSettings, World
 from trastpay_sandbox.world.tx_views import serialize_day, tx_record
 
-LIST_STREAMS = (
-    "transfers",
-    "microloans",
-    "instalment_plans",
-    "deposits",
-    "fx_conversions",
-    "virtual_cards",
-    "utility_payments",
-    "cashback_ledger",
-    "events",
-)
-CHILDREN = {
-    "statements": "cards",
-    "microloan_schedules": "microloans",
-    "microloan_repayments": "microloans",
-    "instalment_payments": "instalment_plans",
-    "deposit_operations": "deposits",
-}
+from .conftest import EARLIEST, LATEST, all_pages, statement_items
+
+LIST_STREAMS = tuple(s.name for s in CONNECTOR_STREAMS if s.request_style == "list" and not s.partitioned)
+CHILDREN = {s.name: s.parent for s in CONNECTOR_STREAMS if s.request_style == "list" and s.parent is not None}
 
 
 def _key(world: World, stream: str, record: dict[str, object]) -> str:

@@ -4,7 +4,8 @@ appear in the named PII fields, never inside free text such as a statement line.
 from __future__ import annotations
 
 from trastpay_sandbox.world import World
-from trastpay_sandbox.world.facade import ALL_STREAMS
+
+from .conftest import STREAMS as ALL_STREAMS
 
 NAME_FIELDS = ("holder_name", "counterparty_name", "receiver_name")
 

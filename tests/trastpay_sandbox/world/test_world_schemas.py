@@ -6,12 +6,13 @@ from typing import Any
 
 import orjson
 import pytest
-from conftest import STREAMS, statement_items
-from jsonschema import Draft7Validator, FormatChecker
+from jsonschema import Draft7Validator, FormatChecker  # type: ignore[import-untyped]
 
 from trastpay.schemas import load_schema
 from trastpay_sandbox.world import World
 from trastpay_sandbox.world.cards import luhn_valid
+
+from .conftest import STREAMS, statement_items
 
 _DIGIT_RUN = re.compile(r"(?<!\d)\d{13,19}(?!\d)")
 _TS = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\+05:00$")
