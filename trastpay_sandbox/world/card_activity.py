@@ -66,7 +66,7 @@ class Tx(NamedTuple):
     decline_reason: str | None
     cashback_bp: int
     tier: str | None = None
-    """Commission tier of the operation (a transfer's tier, ``OTHER_BANK_ATM``); None where no tier applies."""
+    """Commission tier of the operation (a transfer's tier, ``OTHER_BANK_ATM``); None if none applies."""
 
 
 @dataclass

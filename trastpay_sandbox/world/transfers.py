@@ -116,7 +116,8 @@ def build_transfers(b: EntityBuilder) -> None:
             failure_reason=reason,
         )
         if failed:
-            record.update(commission_minor=0, commission=fmt_minor(0), total_minor=amount, total=fmt_minor(amount))
+            record.update(commission_minor=0, commission=fmt_minor(0))
+            record.update(total_minor=amount, total=fmt_minor(amount))
             summary["commission_minor"] = 0
         b.version(
             entity, done, record, f"transfer.{record['status']}", {**summary, "status": record["status"]}
