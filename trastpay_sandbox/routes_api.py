@@ -35,6 +35,7 @@ from trastpay_sandbox.validation import (
     reject_unknown_query,
     required_string,
 )
+from trastpay_sandbox.world.lending import MAX_ONLINE_LOAN_MINOR, ONLINE_TERM_MONTHS
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 JSON = "application/json"
@@ -164,6 +165,20 @@ async def get_microloan(request: Request) -> Response:
         if loan.get("id") == loan_id:
             return json_response(loan)
     raise not_found(f"no microloan '{loan_id}' for this customer", field="loan_id")
+
+
+async def microloan_eligibility(request: Request) -> Response:
+    """The offer's "fast eligibility response": decision code, ceiling and instalment, no side effects."""
+    body = json_object(await request.body())
+    reject_unknown(body, body_fields("POST", API_PREFIX + "/microloan/eligibility"))
+    if "amount_minor" not in body:
+        raise invalid("amount_minor", "'amount_minor' is required (tiyin, 100000..5000000000)")
+    amount = parse_int("amount_minor", body["amount_minor"], minimum=100_000, maximum=MAX_ONLINE_LOAN_MINOR)
+    term = parse_int("term_months", body.get("term_months", ONLINE_TERM_MONTHS), minimum=1, maximum=120)
+    if term != ONLINE_TERM_MONTHS:
+        raise invalid("term_months", f"the online microloan is offered for {ONLINE_TERM_MONTHS} months only")
+    principal = principal_of(request, "microloan:read")
+    return json_response(context_of(request).world.microloan_eligibility(principal.customer_id, amount))
 
 
 async def fx_rates(request: Request) -> Response:
@@ -302,6 +317,7 @@ def api_routes(base: str) -> list[BaseRoute]:
         Route(base + "/cards", list_cards, methods=["GET"]),
         Route(base + "/statement", post_statement, methods=["POST"]),
         Route(base + "/cards/{card_token}/statement/export", export_statement, methods=["GET"]),
+        Route(base + "/microloan/eligibility", microloan_eligibility, methods=["POST"]),
         Route(base + "/microloan/{loan_id}", get_microloan, methods=["GET"]),
         Route(base + "/fx/rates", fx_rates, methods=["GET"]),
     ]

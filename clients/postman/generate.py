@@ -72,6 +72,7 @@ FOLDERS: list[tuple[str, list[tuple[str, str]]]] = [
         [
             ("listMicroloans", ""),
             ("getMicroloan", ""),
+            ("microloanEligibility", ""),
             ("listMicroloanSchedule", ""),
             ("listMicroloanRepayments", ""),
         ],
@@ -134,6 +135,7 @@ BODIES: dict[str, dict[str, Any]] = {
         "page": 1,
         "page_size": 100,
     },
+    "microloanEligibility": {"amount_minor": 1_000_000_000, "term_months": 12},
     "sandboxFaultsSet": {"latency_ms": 0},
     "sandboxWebhookRegister": {
         "url": "{{webhook_url}}",
@@ -190,6 +192,7 @@ TESTS: dict[str, list[str]] = {
     "login/again": store_tokens_test(),
     "refreshTokens": rotation_test(),
     "getMicroloan": object_test("loan_id"),
+    "microloanEligibility": [*object_test(None), *field_test("decision_code", "string")],
     "exportStatement": [*object_test(None), *field_test("opening_balance_minor", "number")],
     "fxRates": fx_rates_test(),
     "sandboxCustomers": customers_test(),

@@ -106,3 +106,96 @@ def test_given_bad_plain_date_when_statement_requested_then_400_names_from(
 
     assert response.status_code == 400
     assert problem_of(response)["field"] == "from"
+
+
+# --- the offer's microloan webhook (issue 18, items 1 and 2) -------------------------------------
+
+OFFER_WEBHOOK_FIELDS = ("decision_code", "principal_minor", "term_months", "instalment_plan", "schedule_url")
+"""What the offer's ``microloan.decision`` webhook carries besides its type."""
+
+
+@pytest.fixture
+def borrower(make_client: Callable[..., Any], make_caller: Callable[..., Caller]) -> Caller:
+    """A customer of seed 42 with two approved microloans in 400 days of history."""
+    client = make_client(settings=SandboxSettings(seed=42, customers=3, history_days=400))
+    return make_caller(client=client, customer_index=1)
+
+
+def _approved_decision(caller: Caller) -> dict[str, Any]:
+    events = caller.client.get("/_sandbox/truth/events", params={"phone": caller.phone}).text.splitlines()
+    for line in events:
+        event = orjson.loads(line)
+        if event["type"] == "microloan.decision" and event["data"]["decision_code"] == "APPROVED":
+            return dict(event)
+    raise AssertionError("the fixture customer has no approved microloan")
+
+
+def test_given_an_approved_loan_when_its_decision_webhook_is_delivered_then_it_carries_the_offers_fields(
+    borrower: Caller,
+) -> None:
+    rich_caller = borrower
+    from tests.trastpay_sandbox.test_webhooks import Receiver
+
+    event = _approved_decision(rich_caller)
+    receiver = Receiver()
+    try:
+        hooks = rich_caller.client
+        subscribed = hooks.post(
+            "/_sandbox/webhooks", json={"url": receiver.url, "secret": "s3cret-0123456789"}
+        )
+        assert subscribed.status_code in (200, 201), subscribed.text
+        replay = hooks.post(
+            "/_sandbox/webhooks/replay", json={"from_event": event["id"], "to_event": event["id"]}
+        )
+        assert replay.status_code == 202, replay.text
+        assert receiver.wait_until(lambda requests: len(requests) >= 1)
+        delivered = receiver.requests[0]
+    finally:
+        receiver.close()
+
+    body = orjson.loads(delivered.body)
+    assert delivered.headers["X-Trastpay-Event"] == "microloan.decision"
+    assert delivered.headers["X-Idempotency-Key"] == event["id"]
+    assert body["type"] == "microloan.decision"
+    data = body["data"]
+    assert all(data[name] is not None for name in OFFER_WEBHOOK_FIELDS)
+    assert data["term_months"] == 12
+    assert data["currency"] == "UZS"
+    plan = data["instalment_plan"]
+    assert [row["instalment_number"] for row in plan] == list(range(1, 13))
+    assert sum(row["principal_minor"] for row in plan) == data["principal_minor"]
+    assert data["instalment_minor"] == plan[0]["total_minor"]
+    schedule = rich_caller.client.get(data["schedule_url"], headers=rich_caller.headers)
+    assert schedule.status_code == 200, schedule.text
+    rows = sorted(schedule.json()["items"], key=lambda r: r["instalment_number"])
+    assert [(r["due_date"], r["total_minor"]) for r in rows] == [
+        (p["due_date"], p["total_minor"]) for p in plan
+    ]
+
+
+def test_given_a_borrower_when_asking_eligibility_then_a_decision_code_of_the_data_and_a_ceiling(
+    borrower: Caller, problem_of: Callable[[Any], dict[str, Any]]
+) -> None:
+    url = API + "/microloan/eligibility"
+
+    answer = borrower.client.post(url, json={"amount_minor": 1_000_000_00}, headers=borrower.headers)
+    too_big = borrower.client.post(url, json={"amount_minor": 50_000_000_01}, headers=borrower.headers)
+    long_term = borrower.client.post(
+        url, json={"amount_minor": 1_000_000_00, "term_months": 24}, headers=borrower.headers
+    )
+
+    assert answer.status_code == 200, answer.text
+    document = answer.json()
+    assert document["decision_code"] in {
+        "APPROVED",
+        "REJECTED_DTI",
+        "REJECTED_SCORE",
+        "REJECTED_DAILY_LIMIT",
+        "REJECTED_INCOME_MULTIPLE",
+    }
+    assert document["term_months"] == 12
+    assert document["eligible"] == (document["decision_code"] == "APPROVED")
+    assert too_big.status_code == 400
+    assert problem_of(too_big)["field"] == "amount_minor"
+    assert long_term.status_code == 400
+    assert problem_of(long_term)["field"] == "term_months"

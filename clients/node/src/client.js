@@ -314,6 +314,15 @@ export class TrastpayClient {
   }
 
   /**
+   * The fast eligibility answer for an online microloan (12 months, up to 50,000,000 UZS): decision
+   * code (`APPROVED`, `REJECTED_DAILY_LIMIT`, ...), `max_amount_minor`, `instalment_minor`. No application is made.
+   * @param {number} amountMinor amount in tiyin
+   */
+  async microloanEligibility(amountMinor) {
+    return this.request('POST', '/microloan/eligibility', { body: { amount_minor: amountMinor, term_months: 12 } });
+  }
+
+  /**
    * The repayment schedule of a loan.
    * @param {string} loanId
    * @param {{since?: string, until?: string, pageSize?: number}} [filters]
