@@ -38,6 +38,8 @@ MAX_POST_DELAY = 3 * DAY
 P2P_IN_WEIGHT = 7
 INCOME_MARGIN = 1.12
 """Income a month over expected spending: balances drift up slowly, like a saver's, rather than sink."""
+ONLINE_MCCS = frozenset({"5399", "4899", "4511", "5818", "7011"})
+"""MCCs whose operations are card-not-present here (city "Online")."""
 OTHER_BANK_ATM_TIER = "OTHER_BANK_ATM"
 """The commission tier of a cash withdrawal at another bank's ATM (the 1 % fee of ``pick_atm``)."""
 OPENING_MONTHS = 3.0
@@ -335,7 +337,7 @@ def generate_day(seed: int, plan: CardPlan, day: int) -> list[Tx]:
             continue
         cat = cats[pick]
         name, partner = cat.merchants[merchant]
-        city = "Online" if cat.mcc in ("5399", "4899", "4511") else CITIES[int(rand() * len(CITIES))]
+        city = "Online" if cat.mcc in ONLINE_MCCS else CITIES[int(rand() * len(CITIES))]
         reason = DECLINE_REASONS[int(rand() * len(DECLINE_REASONS))] if declined else None
         out.append(
             new(

@@ -35,6 +35,23 @@ ABROAD = (
     ("CNY", "CN", "Urumqi", "Carrefour China"),
     ("KZT", "KZ", "Almaty", "Magnum"),
 )
+ABROAD_PURCHASE_MAJOR = {
+    "EUR": (5, 250),
+    "GBP": (4, 200),
+    "RUB": (300, 20_000),
+    "CNY": (30, 1_500),
+    "KZT": (2_000, 100_000),
+}
+"""A grocery purchase abroad in whole units of the local currency (about US$5-270 each): drawn
+log-uniformly, so a typical KZT purchase is ~14,000 tenge, not 5-300 tenge (synthetic, reasoned
+from price levels; unverified)."""
+
+
+def abroad_amount_minor(ccy: str, u: float) -> int:
+    """The purchase amount in minor units for a uniform draw ``u`` in [0, 1)."""
+    low, high = ABROAD_PURCHASE_MAJOR[ccy]
+    major = low * (high / low) ** u
+    return max(low * 100, round(major * 100))
 
 
 def build_virtual_cards(b: EntityBuilder) -> None:
@@ -234,7 +251,7 @@ def build_fx_conversions(b: EntityBuilder) -> None:
             ccy, country, city, merchant = rng.choice(ABROAD)
             cb = cb_rate(b.seed, ccy, day)
             rate_micro = div_half_up(cb * 1_005_000, usd_cb)
-            bought = rng.randrange(500, 30_000)
+            bought = abroad_amount_minor(ccy, rng.random())
             sold = div_half_up(bought * rate_micro, 1_000_000)
             record = _fx_record(
                 fx_id,
