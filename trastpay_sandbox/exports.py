@@ -548,8 +548,10 @@ def _pdf_table_header(pdf: _StatementPdf) -> None:
 
 def _pdf_lines(pdf: _StatementPdf, text: str, width: float) -> list[str]:
     """``text`` wrapped to ``width`` in the current font (words, then characters for long tokens)."""
-    lines: list[str] = pdf.multi_cell(width, _PDF_LINE_H, pdf.text_for(text), dry_run=True, output="LINES")
-    return lines or [""]
+    lines = pdf.multi_cell(width, _PDF_LINE_H, pdf.text_for(text), dry_run=True, output="LINES")
+    if not isinstance(lines, list):
+        raise TypeError("fpdf2 multi_cell(output='LINES') did not return a list of lines")
+    return [str(line) for line in lines] or [""]
 
 
 def _pdf_row_height(pdf: _StatementPdf, cells: Sequence[str], *, bold: bool) -> float:

@@ -16,7 +16,7 @@ the world knows of the customer as of the clock:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -77,7 +77,7 @@ def eligibility(
     customer_id: str,
     amount_minor: int,
     monthly_income_minor: int,
-    loans: list[Mapping[str, Any]],
+    loans: Sequence[Mapping[str, Any]],
     now: int,
 ) -> dict[str, Any]:
     """The eligibility answer for a request of ``amount_minor`` as of ``now`` (epoch seconds)."""

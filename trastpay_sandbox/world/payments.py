@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any, NamedTuple
 
 from trastpay_sandbox.world.cards import (
@@ -85,8 +86,8 @@ from price levels; unverified)."""
 def abroad_amount_minor(ccy: str, u: float) -> int:
     """The purchase amount in minor units for a uniform draw ``u`` in [0, 1)."""
     low, high = ABROAD_PURCHASE_MAJOR[ccy]
-    major = low * (high / low) ** u
-    return max(low * 100, round(major * 100))
+    minor = round(low * 100 * math.exp(math.log(high / low) * u))
+    return max(low * 100, min(high * 100, minor))
 
 
 def build_virtual_cards(b: EntityBuilder) -> None:
