@@ -82,7 +82,8 @@ FIELD_NOTES: dict[tuple[str, str], str] = {
     "last 4 digits.",
     ("transfers", "receiver_rail"): "Card scheme of the receiving card.",
     ("transfers", "receiver_bank"): "Issuing bank of the receiving card.",
-    ("transfers", "commission_minor"): "Commission charged to the sender (0 within the free allowance).",
+    ("transfers", "commission_minor"): "Commission charged to the sender (0 within the free allowance and "
+    "for a failed transfer).",
     ("microloans", "applied_at"): "When the application was submitted.",
     ("microloans", "requested_amount_minor"): "Amount applied for.",
     ("microloans", "decided_at"): "When the application was approved or rejected; null until decided.",

@@ -3,7 +3,7 @@
 Nothing here needs a connector config: a login is what produces the refresh token a config
 holds. The one-time password and the tokens never enter an error message, a log line or a
 ``repr``; errors carry the API's problem slug and detail only (the sandbox's details, like
-"wrong one-time password; 2 attempt(s) left", quote no secret).
+"wrong one-time password (or it expired...)", quote no secret).
 """
 
 from __future__ import annotations

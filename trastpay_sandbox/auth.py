@@ -106,6 +106,17 @@ class Principal:
     token_key: str
 
 
+OTP_REJECTED = (
+    "wrong one-time password (or it expired, was never requested, or had too many wrong attempts); "
+    "request a new one"
+)
+"""The one answer to every failed OTP login: it must not tell a customer's phone from another."""
+
+
+def _otp_rejected() -> Problem:
+    return Problem(401, "invalid-otp", OTP_REJECTED, field="otp")
+
+
 @dataclass(slots=True)
 class AuthService:
     """The sandbox's identity provider: OTPs, token issue/rotation/revocation, request authentication."""
@@ -139,26 +150,22 @@ class AuthService:
         }
 
     def _consume_otp(self, phone: str, code: str) -> None:
+        """Use up the phone's code, or answer the one uniform ``invalid-otp`` problem.
+
+        Every failure (no code pending, which is also what a phone that is not a customer gets;
+        wrong, expired or locked code) answers the same text, so a login attempt does not reveal
+        whether a phone belongs to a customer. Wrong tries still count towards the lock."""
         otp = self._otps.get(phone)
-        if otp is None:
-            raise Problem(
-                401, "invalid-otp", "no one-time password is pending for this phone; request one", field="otp"
-            )
-        if otp.locked:
-            raise Problem(
-                401, "invalid-otp", "too many wrong attempts; request a new one-time password", field="otp"
-            )
+        if otp is None or otp.locked:
+            raise _otp_rejected()
         if otp.expires_at <= self.clock.now():
             del self._otps[phone]
-            raise Problem(
-                401, "invalid-otp", "the one-time password has expired; request a new one", field="otp"
-            )
+            raise _otp_rejected()
         if not secrets.compare_digest(otp.code, code):
             otp.failures += 1
             if otp.failures >= self.options.otp_max_attempts:
                 otp.locked = True
-            left = self.options.otp_max_attempts - otp.failures
-            raise Problem(401, "invalid-otp", f"wrong one-time password; {left} attempt(s) left", field="otp")
+            raise _otp_rejected()
         del self._otps[phone]
 
     # --- tokens ----------------------------------------------------------------------------
@@ -173,7 +180,7 @@ class AuthService:
         self._consume_otp(phone, code)
         customer_id = self.find_customer(phone)
         if customer_id is None:  # pragma: no cover - an OTP only exists for a known customer
-            raise Problem(401, "invalid-otp", "no one-time password is pending for this phone", field="otp")
+            raise _otp_rejected()
         family = _Family(customer_id, device_id, client_id, granted)
         return self._issue(family)
 

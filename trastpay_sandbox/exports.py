@@ -28,6 +28,13 @@ from openpyxl.styles import Alignment, Font, PatternFill
 ExportFormat = Literal["json", "xlsx", "pdf"]
 
 BANK_NAME = "Trustbank"
+PROVIDER = "Trastpay (PJSB Trustbank)"
+"""Who provides the statement; the card's own issuer (``card.bank_name``) may be another bank."""
+LEGEND = (
+    "Debit (gross) and Credit are operation amounts without commission. Commission is charged on top "
+    "of them. Net change = Credit - Debit (gross) - Commission is what moved the balance. "
+    "Do not add Commission to Debit (gross) again: it is not included there."
+)
 JSON_FORMAT_ID = "trastpay.statement_export.v1"
 CONTENT_TYPES: dict[str, str] = {
     "json": "application/json",
@@ -117,6 +124,24 @@ class _Line:
     def credit_minor(self) -> int:
         return self.amount_minor if self.amount_minor > 0 else 0
 
+    @property
+    def gross_minor(self) -> int:
+        """The operation amount without its commission (signed): net change + commission."""
+        return self.amount_minor + self.commission_minor
+
+    @property
+    def gross_debit_minor(self) -> int:
+        return -self.gross_minor if self.gross_minor < 0 else 0
+
+    @property
+    def gross_credit_minor(self) -> int:
+        return self.gross_minor if self.gross_minor > 0 else 0
+
+    @property
+    def display_amounts(self) -> tuple[int, int, int, int]:
+        """What a statement row shows: debit (gross), credit, commission, net change."""
+        return self.gross_debit_minor, self.gross_credit_minor, self.commission_minor, self.amount_minor
+
 
 @dataclass(frozen=True)
 class _Checked:
@@ -129,12 +154,27 @@ class _Checked:
 
     @property
     def column_totals(self) -> tuple[int, int, int]:
-        """Sums of the table's debit, credit and commission columns."""
+        """Sums of the balance changes' debits (commission included), credits, and commissions."""
         return (
             sum(line.debit_minor for line in self.lines),
             sum(line.credit_minor for line in self.lines),
             sum(line.commission_minor for line in self.lines),
         )
+
+    @property
+    def display_totals(self) -> tuple[int, int, int, int]:
+        """Sums of the shown columns: debit (gross), credit, commission, net change."""
+        columns = [line.display_amounts for line in self.lines]
+        return (
+            sum(c[0] for c in columns),
+            sum(c[1] for c in columns),
+            sum(c[2] for c in columns),
+            sum(c[3] for c in columns),
+        )
+
+    @property
+    def issuer(self) -> str:
+        return str(self.export.card.get("bank_name") or "")
 
     def money(self, minor: int, *, group: str = "") -> str:
         return format_minor(minor, self.export.currency, group=group)
@@ -210,14 +250,19 @@ def render_json(export: StatementExportLike) -> bytes:
     ``{format, bank, card: {card_token, pan_masked, rail, currency, bank_name, holder_name},
     period: {from, to, to_inclusive, time_zone}, currency, opening_balance[_minor],
     closing_balance[_minor], totals: {debit[_minor] (commissions included), credit[_minor],
-    commission[_minor], entry_count}, entries: [{booked_at, transaction_id, description,
-    amount[_minor], commission[_minor], balance_after[_minor]}]}``"""
+    commission[_minor], debit_gross[_minor] (commissions excluded), entry_count}, legend,
+    entries: [{booked_at, transaction_id, description, amount[_minor] (the net balance change),
+    gross_amount[_minor] (without commission), commission[_minor], balance_after[_minor]}]}``"""
     checked = _check(export)
     money = checked.money
     commission_total = checked.column_totals[2]
+    gross_debit_total = checked.display_totals[0]
     document = {
         "format": JSON_FORMAT_ID,
         "bank": BANK_NAME,
+        "provided_by": PROVIDER,
+        "card_issuer": checked.issuer,
+        "legend": LEGEND,
         "card": {name: export.card.get(name) for name in _CARD_FIELDS},
         "period": {
             "from": export.from_date.isoformat(),
@@ -237,6 +282,8 @@ def render_json(export: StatementExportLike) -> bytes:
             "credit": money(export.credit_total_minor),
             "commission_minor": commission_total,
             "commission": money(commission_total),
+            "debit_gross_minor": gross_debit_total,
+            "debit_gross": money(gross_debit_total),
             "entry_count": len(checked.lines),
         },
         "entries": [
@@ -246,6 +293,8 @@ def render_json(export: StatementExportLike) -> bytes:
                 "description": line.description,
                 "amount_minor": line.amount_minor,
                 "amount": money(line.amount_minor),
+                "gross_amount_minor": line.gross_minor,
+                "gross_amount": money(line.gross_minor),
                 "commission_minor": line.commission_minor,
                 "commission": money(line.commission_minor),
                 "balance_after_minor": line.balance_after_minor,
@@ -259,9 +308,19 @@ def render_json(export: StatementExportLike) -> bytes:
 
 # --- XLSX -------------------------------------------------------------------------------------------
 
-TABLE_HEADER = ("Date", "Description", "Transaction ID", "Debit", "Credit", "Commission", "Balance")
-_XLSX_WIDTHS = {"A": 20, "B": 44, "C": 28, "D": 16, "E": 16, "F": 14, "G": 18}
+TABLE_HEADER = (
+    "Date",
+    "Description",
+    "Transaction ID",
+    "Debit (gross)",
+    "Credit",
+    "Commission",
+    "Net change",
+    "Balance",
+)
+_XLSX_WIDTHS = {"A": 20, "B": 48, "C": 30, "D": 16, "E": 16, "F": 14, "G": 16, "H": 18}
 _XLSX_MONEY_FORMAT = "#,##0.00"
+XLSX_TABLE_HEADER_ROW = 12
 
 
 def _xlsx_amount(minor: int, currency: str) -> Decimal | str:
@@ -280,20 +339,22 @@ def _xlsx_money(sheet: Any, row: int, column: int, minor: int, currency: str, *,
 
 
 def render_xlsx(export: StatementExportLike) -> bytes:
-    """The statement as one worksheet: header block, a frozen-header table, totals, closing balance."""
+    """The statement as one worksheet: header block, legend, a frozen-header table, totals, closing
+    balance. Debit (gross), Credit, Commission and Net change are separate columns (see LEGEND)."""
     checked = _check(export)
     currency = export.currency
     workbook = Workbook()
-    workbook.properties.title = f"{BANK_NAME} card statement"
+    workbook.properties.title = "Card statement"
     workbook.properties.creator = "Trastpay sandbox"
     sheet = workbook.active
     sheet.title = f"Statement {export.from_date:%Y-%m-%d}"
     bold = Font(bold=True)
-    sheet["A1"] = f"{BANK_NAME} card statement"
+    sheet["A1"] = "Card statement"
     sheet["A1"].font = Font(bold=True, size=14)
     header_block = [
-        ("Bank", BANK_NAME),
+        ("Provided by", PROVIDER),
         ("Card", checked.pan_masked),
+        ("Card issuer", checked.issuer),
         ("Card holder", checked.holder_name),
         ("Period", f"{export.from_date.isoformat()} to {export.to_date.isoformat()} (Asia/Tashkent)"),
         ("Currency", currency),
@@ -301,10 +362,15 @@ def render_xlsx(export: StatementExportLike) -> bytes:
     for row, (label, text) in enumerate(header_block, start=2):
         sheet.cell(row=row, column=1, value=label).font = bold
         sheet.cell(row=row, column=2, value=text)
-    sheet.cell(row=7, column=1, value="Opening balance").font = bold
-    _xlsx_money(sheet, 7, 2, export.opening_balance_minor, currency)
+    sheet.cell(row=8, column=1, value="Opening balance").font = bold
+    _xlsx_money(sheet, 8, 2, export.opening_balance_minor, currency)
+    sheet.cell(row=10, column=1, value="Legend").font = bold
+    legend = sheet.cell(row=10, column=2, value=LEGEND)
+    legend.alignment = Alignment(wrap_text=True, vertical="top")
+    sheet.merge_cells(start_row=10, start_column=2, end_row=10, end_column=8)
+    sheet.row_dimensions[10].height = 45
 
-    header_row = 9
+    header_row = XLSX_TABLE_HEADER_ROW
     fill = PatternFill("solid", fgColor="DDE5F0")
     for column, title in enumerate(TABLE_HEADER, start=1):
         cell = sheet.cell(row=header_row, column=column, value=title)
@@ -318,13 +384,12 @@ def render_xlsx(export: StatementExportLike) -> bytes:
         moment.number_format = "yyyy-mm-dd hh:mm:ss"
         sheet.cell(row=row, column=2, value=line.description)
         sheet.cell(row=row, column=3, value=line.transaction_id)
-        amounts = (line.debit_minor, line.credit_minor, line.commission_minor, line.balance_after_minor)
-        for column, minor in enumerate(amounts, start=4):
+        for column, minor in enumerate((*line.display_amounts, line.balance_after_minor), start=4):
             _xlsx_money(sheet, row, column, minor, currency)
 
     totals_row = row + 1
     sheet.cell(row=totals_row, column=1, value="Totals").font = bold
-    for column, minor in enumerate(checked.column_totals, start=4):
+    for column, minor in enumerate(checked.display_totals, start=4):
         _xlsx_money(sheet, totals_row, column, minor, currency, bold=True)
     sheet.cell(row=totals_row + 2, column=1, value="Closing balance").font = bold
     _xlsx_money(sheet, totals_row + 2, 2, export.closing_balance_minor, currency, bold=True)
@@ -374,15 +439,18 @@ def find_unicode_font(dirs: Sequence[str] = DEJAVU_DIRS) -> tuple[Path, Path] | 
     return None
 
 
-_PDF_WIDTHS = (24.0, 34.0, 33.0, 24.0, 24.0, 17.0, 24.0)
-_PDF_ROW_H = 5.0
+_PDF_WIDTHS = (24.0, 62.0, 42.0, 26.0, 26.0, 22.0, 26.0, 29.0)
+"""Column widths in mm on landscape A4 (267 mm between the margins)."""
+_PDF_LINE_H = 4.0
+_PDF_FONT_SIZE = 7.5
+"""One size for every table row: cells wrap onto more lines instead of shrinking or being cut."""
 
 
 class _StatementPdf(FPDF):
     """FPDF with page numbers in the footer and text made safe for the chosen font."""
 
     def __init__(self, fonts: tuple[Path, Path] | None) -> None:
-        super().__init__(orientation="P", unit="mm", format="A4")
+        super().__init__(orientation="L", unit="mm", format="A4")
         self.unicode = fonts is not None
         self.family_name = "Helvetica" if fonts is None else "DejaVu"
         if fonts is not None:
@@ -398,15 +466,6 @@ class _StatementPdf(FPDF):
     def style(self, size: float, *, bold: bool = False) -> None:
         self.set_font(self.family_name, "B" if bold else "", size)
 
-    def fitted(self, text: str, width: float) -> str:
-        """``text`` cut with an ellipsis to fit ``width`` in the current font."""
-        text = self.text_for(text)
-        if self.get_string_width(text) <= width - 2:
-            return text
-        while text and self.get_string_width(text + "...") > width - 2:
-            text = text[:-1]
-        return text + "..."
-
     def footer(self) -> None:
         self.set_y(-12)
         self.style(8)
@@ -419,7 +478,8 @@ def render_pdf(
     fonts: tuple[Path, Path] | Literal["auto"] | None = "auto",
     compress: bool = True,
 ) -> bytes:
-    """An A4 statement: title, card, period, balances, a paged table with repeated header, totals.
+    """A landscape A4 statement: title, provider and issuer, card, period, balances, a legend, a paged
+    table with repeated header, totals. Every cell wraps rather than being cut, at one font size.
 
     ``fonts="auto"`` uses DejaVu Sans when installed, else core fonts with transliterated text;
     ``None`` forces the latter. ``compress=False`` leaves content streams readable (for tests).
@@ -427,17 +487,19 @@ def render_pdf(
     checked = _check(export)
     pdf = _StatementPdf(find_unicode_font() if fonts == "auto" else fonts)
     pdf.set_compression(compress)
-    pdf.set_title(f"{BANK_NAME} card statement")
+    pdf.set_title("Card statement")
     pdf.add_page()
 
     def money(minor: int) -> str:
         return checked.money(minor, group=" ")
 
     pdf.style(16, bold=True)
-    pdf.cell(0, 9, pdf.text_for(f"{BANK_NAME} — card statement"), new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(0, 9, pdf.text_for("Card statement"), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(2)
     details = [
+        ("Provided by", PROVIDER),
         ("Card", checked.pan_masked),
+        ("Card issuer", checked.issuer),
         ("Card holder", checked.holder_name),
         ("Period", f"{export.from_date.isoformat()} - {export.to_date.isoformat()} (Asia/Tashkent)"),
         ("Currency", export.currency),
@@ -449,26 +511,29 @@ def render_pdf(
         pdf.cell(40, 6, pdf.text_for(label))
         pdf.style(10)
         pdf.cell(0, 6, pdf.text_for(value), new_x="LMARGIN", new_y="NEXT")
-    pdf.ln(4)
+    pdf.ln(2)
+    pdf.style(8)
+    pdf.multi_cell(0, 4, pdf.text_for(f"Legend: {LEGEND}"), new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(3)
 
     bottom = pdf.h - 20
     _pdf_table_header(pdf)
     for line in checked.lines:
-        if pdf.get_y() + _PDF_ROW_H > bottom:
-            pdf.add_page()
-            _pdf_table_header(pdf)
         cells = (
             line.booked_at.strftime("%Y-%m-%d %H:%M"),
             line.description,
             line.transaction_id,
-            *(money(m) if m else "" for m in (line.debit_minor, line.credit_minor, line.commission_minor)),
+            *(money(m) if m else "" for m in line.display_amounts),
             money(line.balance_after_minor),
         )
+        if pdf.get_y() + _pdf_row_height(pdf, cells, bold=False) > bottom:
+            pdf.add_page()
+            _pdf_table_header(pdf)
         _pdf_row(pdf, cells, bold=False)
 
-    if pdf.get_y() + _PDF_ROW_H * 3 > bottom:
+    if pdf.get_y() + _PDF_LINE_H * 6 > bottom:
         pdf.add_page()
-    _pdf_row(pdf, ("Totals", "", "", *map(money, checked.column_totals), ""), bold=True)
+    _pdf_row(pdf, ("Totals", "", "", *map(money, checked.display_totals), ""), bold=True)
     pdf.ln(3)
     pdf.style(10, bold=True)
     pdf.cell(40, 6, "Closing balance")
@@ -481,15 +546,34 @@ def _pdf_table_header(pdf: _StatementPdf) -> None:
     _pdf_row(pdf, TABLE_HEADER, bold=True, fill=True)
 
 
+def _pdf_lines(pdf: _StatementPdf, text: str, width: float) -> list[str]:
+    """``text`` wrapped to ``width`` in the current font (words, then characters for long tokens)."""
+    lines = pdf.multi_cell(width, _PDF_LINE_H, pdf.text_for(text), dry_run=True, output="LINES")
+    if not isinstance(lines, list):
+        raise TypeError("fpdf2 multi_cell(output='LINES') did not return a list of lines")
+    return [str(line) for line in lines] or [""]
+
+
+def _pdf_row_height(pdf: _StatementPdf, cells: Sequence[str], *, bold: bool) -> float:
+    pdf.style(_PDF_FONT_SIZE, bold=bold)
+    return max(len(_pdf_lines(pdf, text, width)) for text, width in zip(cells, _PDF_WIDTHS, strict=True)) * (
+        _PDF_LINE_H
+    )
+
+
 def _pdf_row(pdf: _StatementPdf, cells: Sequence[str], *, bold: bool, fill: bool = False) -> None:
-    """One table row; descriptions are cut to fit, the row is set smaller so no date, id or amount is."""
-    size = 7.5
-    pdf.style(size, bold=bold)
+    """One table row at the one table font size; a long description, id or amount wraps onto more
+    lines of the row, so nothing is cut and no row is set smaller than another."""
+    height = _pdf_row_height(pdf, cells, bold=bold)
+    top, x = pdf.get_y(), pdf.l_margin
     for index, (text, width) in enumerate(zip(cells, _PDF_WIDTHS, strict=True)):
-        while index != 1 and size > 4 and pdf.get_string_width(text) > width - 2:
-            size -= 0.5
-            pdf.style(size, bold=bold)
-    for index, (text, width) in enumerate(zip(cells, _PDF_WIDTHS, strict=True)):
-        shown = pdf.fitted(text, width) if index == 1 else text
-        pdf.cell(width, _PDF_ROW_H, shown, border="B", align="R" if index >= 3 else "L", fill=fill)
-    pdf.ln(_PDF_ROW_H)
+        pdf.set_xy(x, top)
+        if fill:
+            pdf.rect(x, top, width, height, style="F")
+        lines = _pdf_lines(pdf, text, width)
+        for number, shown in enumerate(lines):
+            pdf.set_xy(x, top + number * _PDF_LINE_H)
+            pdf.cell(width, _PDF_LINE_H, shown, align="R" if index >= 3 else "L")
+        x += width
+    pdf.line(pdf.l_margin, top + height, x, top + height)
+    pdf.set_xy(pdf.l_margin, top + height)

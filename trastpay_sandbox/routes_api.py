@@ -30,10 +30,12 @@ from trastpay_sandbox.validation import (
     parse_int,
     parse_page_size,
     parse_time,
+    parse_time_or_date,
     reject_unknown,
     reject_unknown_query,
     required_string,
 )
+from trastpay_sandbox.world.lending import MAX_ONLINE_LOAN_MINOR, ONLINE_TERM_MONTHS
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 JSON = "application/json"
@@ -165,6 +167,20 @@ async def get_microloan(request: Request) -> Response:
     raise not_found(f"no microloan '{loan_id}' for this customer", field="loan_id")
 
 
+async def microloan_eligibility(request: Request) -> Response:
+    """The offer's "fast eligibility response": decision code, ceiling and instalment, no side effects."""
+    body = json_object(await request.body())
+    reject_unknown(body, body_fields("POST", API_PREFIX + "/microloan/eligibility"))
+    if "amount_minor" not in body:
+        raise invalid("amount_minor", "'amount_minor' is required (tiyin, 100000..5000000000)")
+    amount = parse_int("amount_minor", body["amount_minor"], minimum=100_000, maximum=MAX_ONLINE_LOAN_MINOR)
+    term = parse_int("term_months", body.get("term_months", ONLINE_TERM_MONTHS), minimum=1, maximum=120)
+    if term != ONLINE_TERM_MONTHS:
+        raise invalid("term_months", f"the online microloan is offered for {ONLINE_TERM_MONTHS} months only")
+    principal = principal_of(request, "microloan:read")
+    return json_response(context_of(request).world.microloan_eligibility(principal.customer_id, amount))
+
+
 async def fx_rates(request: Request) -> Response:
     params = request.query_params
     reject_unknown_query(params, query_names("GET", API_PREFIX + "/fx/rates"))
@@ -191,15 +207,18 @@ async def post_statement(request: Request) -> Response:
     card_token = required_string(body, "card_token")
     for name in ("from", "to"):
         if name not in body:
-            raise invalid(name, f"'{name}' is required (RFC 3339 timestamp)")
-    start, end = parse_time("from", body["from"]), parse_time("to", body["to"])
+            raise invalid(name, f"'{name}' is required (YYYY-MM-DD or RFC 3339 timestamp)")
+    start = parse_time_or_date("from", body["from"], end_of_day=False)
+    end = parse_time_or_date("to", body["to"], end_of_day=True)
     if end < start:
         raise invalid("to", "'to' must not be before 'from'")
     rail = body.get("rail")
     if rail is not None and (not isinstance(rail, str) or rail not in RAILS):
         raise invalid("rail", f"'rail' must be one of {', '.join(sorted(RAILS))}")
     include_commission = parse_bool("include_commission", body.get("include_commission", True))
-    page = parse_int("page", body.get("page", 0), minimum=0, maximum=10_000_000)
+    # Pages are 1-based as in the partner offer ("page": 1 answers "next_page": 2); 0 is still
+    # accepted as the first page for clients written when pages were 0-based.
+    page = max(1, parse_int("page", body.get("page", 1), minimum=0, maximum=10_000_000))
     page_size = parse_page_size(body.get("page_size"))
     principal = principal_of(request, "statements:read")
     try:
@@ -208,14 +227,14 @@ async def post_statement(request: Request) -> Response:
             card_token,
             whole_second_ceiling(start) or start,
             whole_second_ceiling(end) or end,
-            page,
+            page - 1,
             page_size,
             include_commission=include_commission,
             rail=rail,
         )
     except KeyError:
         raise not_found(f"no card '{card_token}' for this customer", field="card_token") from None
-    tail = b"null}" if next_page is None else b"%d}" % next_page
+    tail = b"null}" if next_page is None else b"%d}" % (next_page + 1)
     return Response(b"".join((b'{"items":', items, b',"next_page":', tail)), media_type=JSON)
 
 
@@ -298,6 +317,7 @@ def api_routes(base: str) -> list[BaseRoute]:
         Route(base + "/cards", list_cards, methods=["GET"]),
         Route(base + "/statement", post_statement, methods=["POST"]),
         Route(base + "/cards/{card_token}/statement/export", export_statement, methods=["GET"]),
+        Route(base + "/microloan/eligibility", microloan_eligibility, methods=["POST"]),
         Route(base + "/microloan/{loan_id}", get_microloan, methods=["GET"]),
         Route(base + "/fx/rates", fx_rates, methods=["GET"]),
     ]

@@ -59,6 +59,30 @@ def parse_time(field: str, raw: object) -> datetime:
     return parsed
 
 
+TASHKENT = timezone(timedelta(hours=5))
+"""Asia/Tashkent (UTC+5, no daylight saving): the zone plain dates are read in."""
+
+
+def parse_time_or_date(field: str, raw: object, *, end_of_day: bool) -> datetime:
+    """An RFC 3339 timestamp, or a plain date ``YYYY-MM-DD`` read in Tashkent time.
+
+    The partner offer writes statement bounds as plain dates (``"from": "2026-04-01"``); a plain
+    ``from`` is 00:00 of that day and a plain ``to`` (``end_of_day``) the end of that day, i.e. 00:00 of
+    the next one as the exclusive bound, so ``from = to = 2026-04-01`` is the whole of 1 April.
+    """
+    if isinstance(raw, str) and _DATE.match(raw):
+        day = parse_date(field, raw)
+        start = datetime(day.year, day.month, day.day, tzinfo=TASHKENT)
+        return start + timedelta(days=1) if end_of_day else start
+    if isinstance(raw, str) and not _RFC3339.match(raw):
+        raise invalid(
+            field,
+            f"'{field}' must be a date YYYY-MM-DD (Tashkent) or an RFC 3339 timestamp with an offset "
+            "(e.g. 2026-03-04T13:22:05+05:00)",
+        )
+    return parse_time(field, raw)
+
+
 def parse_date(field: str, raw: object) -> date:
     """A calendar date ``YYYY-MM-DD``."""
     if not isinstance(raw, str) or not _DATE.match(raw):

@@ -53,6 +53,18 @@ export interface StatementQuery {
 
 export type Json = any;
 
+export interface MicroloanEligibility {
+  eligible: boolean;
+  decision_code: 'APPROVED' | 'REJECTED_DTI' | 'REJECTED_SCORE' | 'REJECTED_DAILY_LIMIT' | 'REJECTED_INCOME_MULTIPLE';
+  requested_amount_minor: number;
+  max_amount_minor: number;
+  max_amount: string;
+  currency: 'UZS';
+  term_months: 12;
+  annual_rate: string;
+  instalment_minor: number | null;
+}
+
 export class TrastpayClient {
   constructor(options: ClientOptions);
   readonly baseUrl: string;
@@ -68,6 +80,7 @@ export class TrastpayClient {
   cards(): Promise<Json[]>;
   microloans(filters?: ListFilters): AsyncGenerator<Json>;
   microloan(loanId: string): Promise<Json>;
+  microloanEligibility(amountMinor: number): Promise<MicroloanEligibility>;
   microloanSchedule(loanId: string, filters?: ListFilters): AsyncGenerator<Json>;
   fxConversions(filters?: ListFilters): AsyncGenerator<Json>;
 }

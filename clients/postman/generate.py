@@ -72,6 +72,7 @@ FOLDERS: list[tuple[str, list[tuple[str, str]]]] = [
         [
             ("listMicroloans", ""),
             ("getMicroloan", ""),
+            ("microloanEligibility", ""),
             ("listMicroloanSchedule", ""),
             ("listMicroloanRepayments", ""),
         ],
@@ -130,9 +131,11 @@ BODIES: dict[str, dict[str, Any]] = {
         "card_token": "{{card_token}}",
         "from": "{{statement_from}}",
         "to": "{{statement_to}}",
-        "page": 0,
+        "include_commission": True,
+        "page": 1,
         "page_size": 100,
     },
+    "microloanEligibility": {"amount_minor": 1_000_000_000, "term_months": 12},
     "sandboxFaultsSet": {"latency_ms": 0},
     "sandboxWebhookRegister": {
         "url": "{{webhook_url}}",
@@ -189,6 +192,7 @@ TESTS: dict[str, list[str]] = {
     "login/again": store_tokens_test(),
     "refreshTokens": rotation_test(),
     "getMicroloan": object_test("loan_id"),
+    "microloanEligibility": [*object_test(None), *field_test("decision_code", "string")],
     "exportStatement": [*object_test(None), *field_test("opening_balance_minor", "number")],
     "fxRates": fx_rates_test(),
     "sandboxCustomers": customers_test(),

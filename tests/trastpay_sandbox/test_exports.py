@@ -9,6 +9,7 @@ import subprocess
 import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ import pytest
 from openpyxl import load_workbook
 
 from trastpay_sandbox.exports import (
+    LEGEND,
     TASHKENT,
     format_minor,
     render_pdf,
@@ -192,33 +194,54 @@ def test_given_export_when_rendering_xlsx_then_workbook_has_header_table_and_exa
     sheet = load_workbook(io.BytesIO(body)).active
     cells = {(row[0].value): row for row in sheet.iter_rows() if row[0].value is not None}
     assert sheet.title == "Statement 2026-03-01"
-    assert cells["Bank"][1].value == "Trustbank"
+    assert cells["Provided by"][1].value == "Trastpay (PJSB Trustbank)"
+    assert cells["Card issuer"][1].value == "Trustbank"
     assert cells["Card"][1].value == PAN_MASKED
     assert cells["Currency"][1].value == "UZS"
-    assert sheet.freeze_panes == "A10"
-    assert [c.value for c in sheet[9]] == [
+    assert cells["Legend"][1].value == LEGEND
+    assert sheet.freeze_panes == "A13"
+    assert [c.value for c in sheet[12]] == [
         "Date",
         "Description",
         "Transaction ID",
-        "Debit",
+        "Debit (gross)",
         "Credit",
         "Commission",
+        "Net change",
         "Balance",
     ]
-    first = sheet[10]
+    first = sheet[13]
     assert first[0].value == datetime(2026, 3, 1, 8, 0)
     assert first[2].value == "tx_000000"
+    assert [first[i].value for i in (3, 4, 5, 6)] == [152000, 0, 380, -152380]
     assert first[3].number_format == "#,##0.00"
-    assert cells["Totals"][3].value == 499080.5, "debit column total equals debit_total_minor"
+    assert cells["Totals"][3].value == 497500.5, "gross debits: the debit total without commissions"
     assert cells["Totals"][5].value == 1580
-    assert sheet.column_dimensions["B"].width == 44
+    assert cells["Totals"][6].value == 4500919.5, "net change: closing minus opening"
+    assert sheet.column_dimensions["B"].width == 48
 
     sheet_xml = zipfile.ZipFile(io.BytesIO(body)).read("xl/worksheets/sheet1.xml").decode()
-    assert '<c r="B7" s="2" t="n"><v>1000000</v></c>' in sheet_xml or "<v>1000000</v>" in sheet_xml
     assert "<v>5500919.5</v>" in sheet_xml, "closing balance written as an exact decimal"
     assert "<v>45500.5</v>" in sheet_xml
     assert cells["Closing balance"][1].value == 5500919.5
     assert cells["Opening balance"][1].value == 1000000
+
+
+def test_given_any_row_when_reading_the_columns_then_credit_minus_gross_debit_minus_commission_is_net() -> (
+    None
+):
+    export = build_export()
+    sheet = load_workbook(io.BytesIO(render_statement(export, "xlsx")[0])).active
+    document = orjson.loads(render_statement(export, "json")[0])
+
+    for row in sheet.iter_rows(min_row=13, max_row=12 + len(export.entries)):
+        debit, credit, commission, net = (Decimal(str(row[i].value)) for i in (3, 4, 5, 6))
+        assert credit - debit - commission == net
+    for entry in document["entries"]:
+        assert entry["gross_amount_minor"] - entry["commission_minor"] == entry["amount_minor"]
+    totals = document["totals"]
+    assert totals["debit_gross_minor"] + totals["commission_minor"] == totals["debit_minor"]
+    assert document["legend"] == LEGEND
 
 
 def test_given_amount_beyond_spreadsheet_precision_when_rendering_xlsx_then_written_as_exact_text() -> None:
@@ -247,12 +270,42 @@ def test_given_long_statement_when_rendering_pdf_then_pages_break_with_repeated_
     plain = joined_text(render_pdf(export, fonts=None, compress=False))
 
     pages = pdf_page_count(plain)
-    assert 6 <= pages <= 8, "about 50 rows of 5 mm fit an A4 page"
+    assert 8 <= pages <= 12, "about 35 rows of 4 mm fit a landscape A4 page"
     assert plain.count(b"(Transaction ID) Tj") == pages
     for number in range(1, pages + 1):
         assert f"(Page {number} of {pages}) Tj".encode() in plain
     assert all(f"(tx_{index:06d}) Tj".encode() in plain for index in range(300))
     assert f"({format_minor(export.closing_balance_minor, 'UZS', group=' ')}) Tj".encode() in plain
+
+
+def test_given_long_descriptions_and_ids_when_rendering_pdf_then_nothing_is_cut_and_one_font_size() -> None:
+    description = (
+        "Transfer to card 860012******4048, Abdulazizxon Toshmatov-Qodirov, account 20208000900491000123"
+    )
+    export = build_export(description=description)
+    export.entries[0]["transaction_id"] = "tx_trf_" + "x" * 60
+    plain = joined_text(render_pdf(export, fonts=None, compress=False))
+    shown = b" ".join(re.findall(rb"\((.*?)\) Tj", plain))
+
+    assert b"..." not in shown
+    assert b"860012******4048," in shown
+    assert b"20208000900491000123" in shown
+    assert b"x" * 30 in shown.replace(b" ", b"")
+    table_sizes = set(re.findall(rb"/F\d+ ([0-9.]+) Tf", plain)) - {b"16.00", b"10.00", b"8.00"}
+    assert table_sizes == {b"7.50"}
+
+
+def test_given_another_banks_card_when_rendering_then_issuer_is_that_bank_and_provider_is_trastpay() -> None:
+    export = build_export()
+    export.card["bank_name"] = "Kapitalbank"
+    plain = joined_text(render_pdf(export, fonts=None, compress=False))
+    document = orjson.loads(render_statement(export, "json")[0])
+
+    assert b"(Kapitalbank) Tj" in plain
+    assert b"Trustbank \xe2\x80\x94 card statement" not in plain
+    assert b"(Card statement) Tj" in plain
+    assert document["card_issuer"] == "Kapitalbank"
+    assert document["provided_by"] == "Trastpay (PJSB Trustbank)"
 
 
 def test_given_uzbek_and_cyrillic_text_when_transliterating_then_latin1_deterministic() -> None:

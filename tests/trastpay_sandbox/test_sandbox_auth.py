@@ -247,3 +247,22 @@ def test_given_tokens_when_answering_then_no_token_appears_in_later_responses(ca
 
     assert caller.tokens["access_token"] not in body
     assert caller.tokens["refresh_token"] not in body
+
+
+def test_given_a_stranger_and_a_customer_when_logging_in_with_a_wrong_otp_then_the_answers_are_identical(
+    client: Any,
+) -> None:
+    customer = client.get("/_sandbox/customers").json()[0]["phone"]
+    stranger = "+998901234567"
+    assert all(c["phone"] != stranger for c in client.get("/_sandbox/customers").json())
+    answers = []
+    for phone in (customer, stranger):
+        assert client.post("/api/v1/trastpay/auth/otp", json={"phone": phone}).status_code == 202
+        body = {"phone": phone, "otp": "000000", "device_id": "d", "client_id": "c"}
+        response = client.post("/api/v1/trastpay/auth/login", json=body)
+        document = response.json()
+        document.pop("instance", None)
+        answers.append((response.status_code, document))
+
+    assert answers[0] == answers[1]
+    assert answers[0][0] == 401

@@ -9,11 +9,14 @@ import jsonschema  # type: ignore[import-untyped]
 import pytest
 import schemathesis
 import yaml
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
 from schemathesis.specs.openapi.definitions import OPENAPI_31
 from starlette.routing import Route
 
 from trastpay_sandbox.app import all_routes
 from trastpay_sandbox.spec import SPEC_PATH, bundled_spec, load_raw_spec
+from trastpay_sandbox.world import SandboxSettings, World
 
 METHODS = {"get", "post", "put", "patch", "delete"}
 
@@ -158,3 +161,23 @@ def test_given_statement_and_loan_and_rates_when_read_then_conform_to_spec(rich_
         jsonschema.validate(single, _response_schema("/api/v1/trastpay/microloan/{loan_id}"))
     assert statement["items"]
     assert loans
+
+
+def test_given_every_event_of_a_world_when_validated_against_its_webhook_schema_then_it_conforms() -> None:
+    spec = bundled_spec()
+    registry: Registry[Any] = Registry().with_resource(
+        "urn:spec", Resource.from_contents(spec, default_specification=DRAFT202012)
+    )
+    world = World(SandboxSettings(seed=42, customers=3, history_days=400))
+    seen: set[str] = set()
+    for customer in world.customers():
+        for event in world.truth(customer.id, "events"):
+            assert event["type"] in spec["webhooks"], f"no webhooks entry for event type {event['type']}"
+            pointer = f"urn:spec#/webhooks/{event['type']}/post/requestBody/content/application~1json/schema"
+            jsonschema.Draft202012Validator({"$ref": pointer}, registry=registry).validate(event)
+            seen.add(event["type"])
+    parameters = spec["webhooks"]["transfer.failed"]["post"]["parameters"]
+    names = {p.get("name") or p["$ref"].rsplit("/", 1)[-1] for p in parameters}
+
+    assert names == {"X-Trastpay-Event", "WebhookSignature", "WebhookIdempotencyKey"}
+    assert len(seen) >= 20

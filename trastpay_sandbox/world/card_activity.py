@@ -38,6 +38,10 @@ MAX_POST_DELAY = 3 * DAY
 P2P_IN_WEIGHT = 7
 INCOME_MARGIN = 1.12
 """Income a month over expected spending: balances drift up slowly, like a saver's, rather than sink."""
+ONLINE_MCCS = frozenset({"5399", "4899", "4511", "5818", "7011"})
+"""MCCs whose operations are card-not-present here (city "Online")."""
+OTHER_BANK_ATM_TIER = "OTHER_BANK_ATM"
+"""The commission tier of a cash withdrawal at another bank's ATM (the 1 % fee of ``pick_atm``)."""
 OPENING_MONTHS = 3.0
 """Opening balance of a card at the history start, in months of its expected spending (at least)."""
 
@@ -63,6 +67,8 @@ class Tx(NamedTuple):
     description: str
     decline_reason: str | None
     cashback_bp: int
+    tier: str | None = None
+    """Commission tier of the operation (a transfer's tier, ``OTHER_BANK_ATM``); None if none applies."""
 
 
 @dataclass
@@ -324,13 +330,14 @@ def generate_day(seed: int, plan: CardPlan, day: int) -> list[Tx]:
                         f"Transfer from card {contact.pan_masked}",
                         None,
                         0,
+                        None,
                     ),
                 )
             )
             continue
         cat = cats[pick]
         name, partner = cat.merchants[merchant]
-        city = "Online" if cat.mcc in ("5399", "4899", "4511") else CITIES[int(rand() * len(CITIES))]
+        city = "Online" if cat.mcc in ONLINE_MCCS else CITIES[int(rand() * len(CITIES))]
         reason = DECLINE_REASONS[int(rand() * len(DECLINE_REASONS))] if declined else None
         out.append(
             new(
@@ -354,6 +361,7 @@ def generate_day(seed: int, plan: CardPlan, day: int) -> list[Tx]:
                     f"{name}, {city}",
                     reason,
                     cat.cashback_bp if partner and cashback_card and not declined else 0,
+                    OTHER_BANK_ATM_TIER if commission else None,
                 ),
             )
         )
@@ -399,4 +407,5 @@ def salary_tx(plan: CardPlan, day: int) -> Tx | None:
         f"{label} {d:%m.%Y}",
         None,
         0,
+        None,
     )

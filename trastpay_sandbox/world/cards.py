@@ -10,7 +10,7 @@ import random
 from dataclasses import dataclass
 
 from trastpay_sandbox.world.people import random_person
-from trastpay_sandbox.world.rng import digits, rng_for, stable_token
+from trastpay_sandbox.world.rng import digits, rng_for, stable_int, stable_token
 
 TRASTBANK = "Trastbank"
 TRASTBANK_MFO = "00491"
@@ -135,7 +135,7 @@ def make_cards(
     horizon_end: int,
     count: int | None = None,
 ) -> list[CardSpec]:
-    """1-3 soum cards (about 60 % HUMO, 40 % UZCARD; the first is Trastbank's) and 0-1 USD MasterCard.
+    """1-3 soum cards (about 60 % HUMO, 40 % UZCARD; the first is Trastbank's) and 0-1 USD Visa or MasterCard.
 
     ``count`` forces exactly that many soum cards and no USD card (load scenarios).
     """
@@ -147,7 +147,7 @@ def make_cards(
     specs: list[CardSpec] = []
     for index in range(soum_count + (1 if with_usd else 0)):
         usd = index == soum_count
-        rail = "MASTERCARD" if usd else ("HUMO" if rng.random() < 0.6 else "UZCARD")
+        rail = usd_brand(seed, customer_id) if usd else ("HUMO" if rng.random() < 0.6 else "UZCARD")
         trastbank = usd or index == 0 or rng.random() < 0.4
         bin_, bank, mfo = _bin_for(rail, trastbank, rng)
         linked_at = history_start - rng.randrange(30, 900) * 86_400 - rng.randrange(86_400)
@@ -176,6 +176,12 @@ def make_cards(
             )
         )
     return specs
+
+
+def usd_brand(seed: int, customer_id: str) -> str:
+    """The scheme of a customer's USD card: Trastbank issues both Visa (BIN 409784) and MasterCard
+    USD cards; half and half, stable per seed and customer."""
+    return "VISA" if stable_int(seed, customer_id, "usd-card-brand") % 2 == 0 else "MASTERCARD"
 
 
 def make_contacts(seed: int, customer_id: str, count: int = 24) -> list[Counterparty]:

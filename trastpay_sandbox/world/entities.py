@@ -118,6 +118,7 @@ def make_tx(
     city: str | None = None,
     counterparty: Counterparty | None = None,
     decline_reason: str | None = None,
+    tier: str | None = None,
 ) -> Tx:
     """A card operation caused by an entity: posted at once unless told otherwise."""
     return Tx(
@@ -139,6 +140,7 @@ def make_tx(
         description,
         decline_reason if declined else None,
         0,
+        tier,
     )
 
 

@@ -14,6 +14,7 @@ from trastpay_sandbox.world import lazy_streams
 from trastpay_sandbox.world.build import CustomerData, build_customers
 from trastpay_sandbox.world.card_store import CardStore
 from trastpay_sandbox.world.clock import SandboxClock, date_day, fmt_ts, to_epoch
+from trastpay_sandbox.world.eligibility import eligibility
 from trastpay_sandbox.world.fx_rates import cbu_rates
 from trastpay_sandbox.world.ledger import Ledger
 from trastpay_sandbox.world.settings import SandboxSettings
@@ -163,6 +164,17 @@ class World:
         return self._store.statement_page(
             card_token, to_epoch(start), to_epoch(end), self._clock.epoch, page, page_size, include_commission
         )
+
+    def microloan_eligibility(self, customer_id: str, amount_minor: int) -> dict[str, Any]:
+        """The online microloan eligibility answer for ``amount_minor`` as of the clock."""
+        data = self._get(customer_id)
+        income = 0
+        for card in data.cards:
+            plan = self._store.plans.get(card.token)
+            if plan is not None and plan.main_card:
+                income += plan.salary_minor * len(plan.income_days)
+        loans = list(self.truth(customer_id, "microloans"))
+        return eligibility(self.settings.seed, customer_id, amount_minor, income, loans, self._clock.epoch)
 
     def statement_export(
         self, customer_id: str, card_token: str, from_date: date, to_date: date

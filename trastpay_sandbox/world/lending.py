@@ -8,6 +8,7 @@ whatever principal remains, so principal parts sum exactly to P.
 
 from __future__ import annotations
 
+from datetime import date
 from fractions import Fraction
 from typing import Any
 
@@ -15,13 +16,25 @@ from trastpay_sandbox.world.clock import DAY, add_months, date_day, day_date, fm
 from trastpay_sandbox.world.entities import EntityBuilder, make_tx
 from trastpay_sandbox.world.money import apply_rate_bp, div_half_up, fmt_minor, rate_fraction
 from trastpay_sandbox.world.records import Entity
-from trastpay_sandbox.world.rng import stable_token
+from trastpay_sandbox.world.rng import stable_int, stable_token
 
 LOAN_TERMS = {12: 2800, 24: 2900, 60: 3000}
-"""Term in months -> annual rate in basis points (28 %, 29 %, 30 %)."""
+"""Trustbank microloan terms in months -> annual rate in basis points (28 %, 29 %, 30 %); the longer
+terms are branch products."""
+ONLINE_TERM_MONTHS = 12
+"""The app's online microloan: up to 50,000,000 UZS for 12 months (the bank's published terms)."""
 MAX_ONLINE_LOAN_MINOR = 50_000_000 * 100
+SAME_DAY_REAPPLY_SHARE = 0.2
+"""Share of applications followed by a second one the same Tashkent day (rejected: at most one
+online loan a day per person)."""
+LOW_SCORE_PERCENT = 8
+"""Share of customers (stable per seed and customer) whose score rejects every application."""
+LATER_APPROVAL_SHARE = 0.6
+"""Approval odds of a later application (it meets open loans and the income rules)."""
+INCOME_REJECTIONS = ("REJECTED_DTI", "REJECTED_INCOME_MULTIPLE")
+SCHEDULE_URL = "/api/v1/trastpay/microloan/{loan_id}/schedule"
 PURPOSES = ("Household appliances", "Education", "Medical expenses", "Home repair", "Wedding", None)
-REJECTIONS = ("REJECTED_DTI", "REJECTED_SCORE", "REJECTED_INCOME_MULTIPLE")
+
 BNPL_MERCHANTS = ("Texnomart", "Mediapark", "Uzum Market", "Artel", "Idea", "Goodzone")
 BNPL_MARKUP_BP = {3: 900, 6: 1800, 9: 2700, 12: 3600}
 
@@ -44,23 +57,77 @@ def annuity_schedule(principal: int, annual_rate_bp: int, months: int) -> list[t
     return rows
 
 
+def _applications(b: EntityBuilder, rng: Any) -> list[int]:
+    """Application instants; some followed by a retry the same Tashkent day (minutes to hours later)."""
+    out: list[int] = []
+    for first in sorted(b.random_instant(rng) for _ in range(rng.choice((1, 2, 2, 3, 4)))):
+        out.append(first)
+        if rng.random() < SAME_DAY_REAPPLY_SHARE:
+            retry = first + rng.randrange(300, 4 * 3600)
+            if local_day(retry) == local_day(first):
+                out.append(retry)
+    return sorted(out)
+
+
+def instalment_plan(principal: int, rate_bp: int, term: int, disbursed: int) -> list[dict[str, Any]]:
+    """The loan's monthly instalments (number, due date, principal, interest, total), due monthly
+    from the Tashkent day of disbursement."""
+    start = day_date(local_day(disbursed))
+    return [
+        {
+            "instalment_number": number,
+            "due_date": add_months(start, number).isoformat(),
+            "principal_minor": part,
+            "interest_minor": interest,
+            "total_minor": part + interest,
+        }
+        for number, (part, interest) in enumerate(annuity_schedule(principal, rate_bp, term), start=1)
+    ]
+
+
+def decision_payload(record: dict[str, Any], plan: list[dict[str, Any]] | None) -> dict[str, Any]:
+    """The ``microloan.decision`` event data: decision code, principal, term, instalment plan and
+    the schedule link (the partner offer's webhook); principal, plan and link are null when rejected."""
+    approved = plan is not None
+    return {
+        "status": record["status"],
+        "decision_code": record["decision_code"],
+        "requested_amount_minor": record["requested_amount_minor"],
+        "principal_minor": record["principal_minor"],
+        "currency": record["currency"],
+        "term_months": record["term_months"],
+        "annual_rate": record["annual_rate"],
+        "instalment_minor": record["instalment_minor"],
+        "instalment_plan": plan,
+        "schedule_url": SCHEDULE_URL.format(loan_id=record["id"]) if approved else None,
+    }
+
+
+def _decision(b: EntityBuilder, decisions: Any, index: int, same_day: bool) -> str:
+    """Daily limit first, then the customer's score (the same stable score the eligibility answer
+    uses), then a first application is approved and a later one meets the income rules at random."""
+    if same_day:
+        return "REJECTED_DAILY_LIMIT"
+    if stable_int(b.seed, b.customer_id, "score") % 100 < LOW_SCORE_PERCENT:
+        return "REJECTED_SCORE"
+    if index == 0 or decisions.random() < LATER_APPROVAL_SHARE:
+        return "APPROVED"
+    return str(decisions.choice(INCOME_REJECTIONS))
+
+
 def build_microloans(b: EntityBuilder) -> None:
     rng = b.rng("microloans")
+    decisions = b.rng("microloan-decisions")
     card = b.main_card()
-    applications = sorted(b.random_instant(rng) for _ in range(rng.choice((1, 2, 2, 3, 4))))
     last_day_applied = -1
-    for index, applied in enumerate(applications):
+    for index, applied in enumerate(_applications(b, rng)):
         loan_id = stable_token("mln_", b.seed, b.customer_id, "loan", index, length=14)
-        term = 12 if rng.random() < 0.85 else 24
+        term = ONLINE_TERM_MONTHS
         rate_bp = LOAN_TERMS[term]
         requested = min(MAX_ONLINE_LOAN_MINOR, rng.randrange(30, 501) * 100_000 * 100)
         same_day = local_day(applied) == last_day_applied
         last_day_applied = local_day(applied)
-        decision = (
-            "REJECTED_DAILY_LIMIT"
-            if same_day
-            else ("APPROVED" if rng.random() < 0.75 else rng.choice(REJECTIONS))
-        )
+        decision = _decision(b, decisions, index, same_day)
         record: dict[str, Any] = {
             "id": loan_id,
             "applied_at": fmt_ts(applied),
@@ -75,6 +142,7 @@ def build_microloans(b: EntityBuilder) -> None:
             "principal_minor": None,
             "principal": None,
             "annual_rate": None,
+            "instalment_minor": None,
             "disbursed_at": None,
             "disbursement_card_token": None,
             "outstanding_principal_minor": None,
@@ -86,6 +154,7 @@ def build_microloans(b: EntityBuilder) -> None:
         ):
             continue
         decided = applied + rng.randrange(30, 900)
+        disbursed = decided + rng.randrange(60, 1800)
         approved = decision == "APPROVED"
         record.update(
             updated_at=fmt_ts(decided),
@@ -93,22 +162,18 @@ def build_microloans(b: EntityBuilder) -> None:
             decision_code=decision,
             status="approved" if approved else "rejected",
         )
-        if approved:
+        plan = instalment_plan(requested, rate_bp, term, disbursed) if approved else None
+        if plan is not None:
             record.update(
                 principal_minor=requested,
                 principal=fmt_minor(requested),
                 annual_rate=f"{rate_bp // 100}.{rate_bp % 100:02d}",
+                instalment_minor=plan[0]["total_minor"],
             )
-        if not b.version(
-            loan,
-            decided,
-            record,
-            "microloan.decision",
-            {"status": record["status"], "decision_code": decision},
-        ):
+        if not b.version(loan, decided, record, "microloan.decision", decision_payload(record, plan)):
             continue
-        if approved:
-            _disburse(b, rng, loan, record, card, requested, rate_bp, term, decided)
+        if plan is not None:
+            _disburse(b, rng, loan, record, card, requested, plan, disbursed)
 
 
 def _disburse(
@@ -118,11 +183,10 @@ def _disburse(
     record: dict[str, Any],
     card: Any,
     principal: int,
-    rate_bp: int,
-    term: int,
-    decided: int,
+    plan: list[dict[str, Any]],
+    disbursed: int,
 ) -> None:
-    disbursed = decided + rng.randrange(60, 1800)
+    term = len(plan)
     record.update(
         status="active",
         updated_at=fmt_ts(disbursed),
@@ -146,10 +210,14 @@ def _disburse(
             merchant="Trastbank microloan",
         ),
     )
-    start = day_date(local_day(disbursed))
     outstanding = principal
-    for number, (part, interest) in enumerate(annuity_schedule(principal, rate_bp, term), start=1):
-        due = add_months(start, number)
+    for instalment in plan:
+        number, part, interest = (
+            instalment["instalment_number"],
+            instalment["principal_minor"],
+            instalment["interest_minor"],
+        )
+        due = date.fromisoformat(instalment["due_date"])
         row = {
             "loan_id": loan_id,
             "instalment_number": number,

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+import math
+from typing import Any, NamedTuple
 
 from trastpay_sandbox.world.cards import (
     TRASTBANK,
@@ -19,14 +20,49 @@ from trastpay_sandbox.world.fx_rates import cb_rate
 from trastpay_sandbox.world.money import div_half_up, fmt_minor, fmt_scaled
 from trastpay_sandbox.world.rng import digits, stable_token
 
-# code, name, service, account-id prefix, (min, max) monthly bill in soum, winter-only
-PROVIDERS: tuple[tuple[str, str, str, str, tuple[int, int], bool], ...] = (
-    ("HET", "Hududiy elektr tarmoqlari", "electricity", "10", (60_000, 400_000), False),
-    ("HGT", "Hududgaztaminot", "gas", "20", (40_000, 350_000), False),
-    ("OST", "O'zsuvta'minot", "water", "30", (20_000, 90_000), False),
-    ("TZM", "Toza Makon", "waste", "40", (8_000, 25_000), False),
-    ("TIQ", "Toshissiqquvvati", "heating", "50", (150_000, 600_000), True),
+
+class Provider(NamedTuple):
+    """One "My Home" service provider: bills in soum, an MCC (ISO 18245) and how often it is paid."""
+
+    code: str
+    name: str
+    service: str
+    account_prefix: str
+    bill_soum: tuple[int, int]
+    mcc: str
+    months: tuple[int, ...] | None
+    """Calendar months a bill is due (None: every month)."""
+    take_up: float
+    """Share of customers who pay this provider."""
+
+
+WINTER = (11, 12, 1, 2, 3)
+PROVIDERS: tuple[Provider, ...] = (
+    Provider("HET", "Hududiy elektr tarmoqlari", "electricity", "10", (60_000, 400_000), "4900", None, 0.9),
+    Provider("HGT", "Hududgaztaminot", "gas", "20", (40_000, 350_000), "4900", None, 0.9),
+    Provider("OST", "O'zsuvta'minot", "water", "30", (20_000, 90_000), "4900", None, 0.5),
+    Provider("TZM", "Toza Makon", "waste", "40", (8_000, 25_000), "4900", None, 0.5),
+    Provider("TIQ", "Toshissiqquvvati", "heating", "50", (150_000, 600_000), "4900", WINTER, 0.5),
+    # Mobile and internet (MCC 4814 telecommunication services).
+    Provider("BEE", "Beeline Uzbekistan", "mobile", "90", (30_000, 150_000), "4814", None, 0.35),
+    Provider("UCL", "Ucell", "mobile", "93", (30_000, 150_000), "4814", None, 0.3),
+    Provider("UZM", "Uzmobile", "mobile", "95", (25_000, 120_000), "4814", None, 0.2),
+    Provider("MBZ", "Mobiuz", "mobile", "97", (30_000, 140_000), "4814", None, 0.2),
+    Provider("UZT", "Uztelecom internet", "internet", "71", (99_000, 350_000), "4814", None, 0.3),
+    Provider("SRK", "Sarkor Telecom", "internet", "72", (120_000, 400_000), "4814", None, 0.15),
+    # Taxes (9311) and fines (9222): property and land tax twice a year, traffic fines now and then.
+    Provider("STQ", "Soliq: mol-mulk solig'i", "taxes", "60", (80_000, 1_500_000), "9311", (3, 10), 0.4),
+    Provider("YHX", "IIV YHXB: jarimalar", "fines", "70", (187_500, 1_125_000), "9222", None, 0.3),
+    # Repayment of a loan at another bank (6012 financial institutions).
+    Provider("KPB", "Kapitalbank kredit", "loan_repayment", "80", (400_000, 3_000_000), "6012", None, 0.12),
+    Provider("ANB", "Anorbank kredit", "loan_repayment", "81", (300_000, 2_500_000), "6012", None, 0.08),
 )
+"""Bill ranges are synthetic (unverified); fines are 0.5-3 times the base calculation amount
+(375,000 UZS, unverified): 30 % of customers have a saved fines invoice and pay one in about 6 % of
+their months."""
+AUTOPAY_SERVICES = frozenset({"mobile", "internet", "loan_repayment"})
+"""Services whose saved invoice may have autopay on (paid on a fixed day every month)."""
+AUTOPAY_SHARE = 0.4
 ABROAD = (
     ("EUR", "DE", "Berlin", "Rewe"),
     ("EUR", "IT", "Rome", "Esselunga"),
@@ -35,6 +71,23 @@ ABROAD = (
     ("CNY", "CN", "Urumqi", "Carrefour China"),
     ("KZT", "KZ", "Almaty", "Magnum"),
 )
+ABROAD_PURCHASE_MAJOR = {
+    "EUR": (5, 250),
+    "GBP": (4, 200),
+    "RUB": (300, 20_000),
+    "CNY": (30, 1_500),
+    "KZT": (2_000, 100_000),
+}
+"""A grocery purchase abroad in whole units of the local currency (about US$5-270 each): drawn
+log-uniformly, so a typical KZT purchase is ~14,000 tenge, not 5-300 tenge (synthetic, reasoned
+from price levels; unverified)."""
+
+
+def abroad_amount_minor(ccy: str, u: float) -> int:
+    """The purchase amount in minor units for a uniform draw ``u`` in [0, 1)."""
+    low, high = ABROAD_PURCHASE_MAJOR[ccy]
+    minor = round(low * 100 * math.exp(math.log(high / low) * u))
+    return max(low * 100, min(high * 100, minor))
 
 
 def build_virtual_cards(b: EntityBuilder) -> None:
@@ -114,51 +167,61 @@ def build_virtual_cards(b: EntityBuilder) -> None:
 def build_utility_payments(b: EntityBuilder) -> None:
     rng = b.rng("myhome")
     card = b.main_card()
-    chosen = [p for p in PROVIDERS if rng.random() < (0.9 if p[2] in ("electricity", "gas") else 0.5)]
+    chosen = [p for p in PROVIDERS if rng.random() < p.take_up]
     per_month = b.monthly_rate * 8 / 35
-    for index, (code, name, service, prefix, (low, high), winter) in enumerate(chosen):
+    regular = [p for p in chosen if p.service != "fines"]
+    for index, provider in enumerate(chosen):
         invoice_id = stable_token("inv_", b.seed, b.customer_id, "saved", index, length=12)
         saved_at = b.start - rng.randrange(30, 400) * DAY
-        account = prefix + digits(rng, rng.choice((8, 9, 10)))
+        account = provider.account_prefix + digits(rng, rng.choice((8, 9, 10)))
+        autopay = provider.service in AUTOPAY_SERVICES and rng.random() < AUTOPAY_SHARE
+        autopay_day = rng.randrange(1, 28)
         b.result.saved_invoices.append(
             (
                 saved_at,
                 {
                     "id": invoice_id,
-                    "provider_code": code,
-                    "provider_name": name,
-                    "service": service,
+                    "provider_code": provider.code,
+                    "provider_name": provider.name,
+                    "service": provider.service,
                     "account_id": account,
-                    "alias": f"{service.title()} - home",
+                    "alias": f"{provider.service.replace('_', ' ').title()} - home",
                     "card_token": card.token,
                     "created_at": fmt_ts(saved_at),
+                    "autopay": autopay,
+                    "autopay_day": autopay_day if autopay else None,
                 },
             )
         )
-        share = min(1.0, per_month / max(1, len(chosen)))
+        if provider.service == "fines":
+            share = 0.06
+        else:
+            share = 1.0 if autopay else min(1.0, per_month / max(1, len(regular)))
         month_day = date_day(day_date(b.first_day + 31).replace(day=1))
         while month_day <= b.last_day:
             d = day_date(month_day)
             next_first = day_date(month_day + 32).replace(day=1)
-            pay_day = month_day + rng.randrange(0, 14)
-            if (
-                (not winter or d.month in (11, 12, 1, 2, 3))
-                and rng.random() < share
-                and pay_day <= b.last_day
-            ):
+            pay_day = month_day + (autopay_day - 1 if autopay else rng.randrange(0, 14))
+            due = provider.months is None or d.month in provider.months
+            if due and rng.random() < share and pay_day <= b.last_day:
                 period = day_date(month_day - 1)
+                low, high = provider.bill_soum
+                created = (
+                    day_start(pay_day) + 7 * 3600 + rng.randrange(3600)
+                    if autopay
+                    else b.daytime(rng, pay_day)
+                )
                 _one_payment(
                     b,
                     rng,
                     card,
                     invoice_id,
-                    code,
-                    name,
-                    service,
+                    provider,
                     account,
                     f"{period:%Y-%m}",
                     rng.randrange(low, high) // 100 * 100 * 100,
-                    b.daytime(rng, pay_day),
+                    created,
+                    "autopay" if autopay else "customer",
                 )
             month_day = date_day(next_first)
 
@@ -168,22 +231,21 @@ def _one_payment(
     rng: Any,
     card: CardSpec,
     saved: str,
-    code: str,
-    name: str,
-    service: str,
+    provider: Provider,
     account: str,
     period: str,
     amount: int,
     created: int,
+    initiated_by: str,
 ) -> None:
     payment_id = stable_token("pay_", b.seed, b.customer_id, saved, period, length=14)
     record = {
         "id": payment_id,
-        "invoice_id": f"{code}{period.replace('-', '')}{digits(rng, 6)}",
+        "invoice_id": f"{provider.code}{period.replace('-', '')}{digits(rng, 6)}",
         "saved_invoice_id": saved,
-        "provider_code": code,
-        "provider_name": name,
-        "service": service,
+        "provider_code": provider.code,
+        "provider_name": provider.name,
+        "service": provider.service,
         "account_id": account,
         "period": period,
         "amount_minor": amount,
@@ -191,6 +253,7 @@ def _one_payment(
         "currency": "UZS",
         "card_token": card.token,
         "status": "processing",
+        "initiated_by": initiated_by,
         "created_at": fmt_ts(created),
         "updated_at": fmt_ts(created),
     }
@@ -208,12 +271,12 @@ def _one_payment(
         make_tx(
             created,
             f"tx_{payment_id}",
-            "utility",
+            "loan_repayment" if provider.service == "loan_repayment" else "utility",
             -amount,
-            f"{name}, account {account}",
+            f"{provider.name}, account {account}",
             rev=done if failed else -1,
-            merchant=name,
-            mcc="4900",
+            merchant=provider.name,
+            mcc=provider.mcc,
             city="Tashkent",
         ),
     )
@@ -234,7 +297,7 @@ def build_fx_conversions(b: EntityBuilder) -> None:
             ccy, country, city, merchant = rng.choice(ABROAD)
             cb = cb_rate(b.seed, ccy, day)
             rate_micro = div_half_up(cb * 1_005_000, usd_cb)
-            bought = rng.randrange(500, 30_000)
+            bought = abroad_amount_minor(ccy, rng.random())
             sold = div_half_up(bought * rate_micro, 1_000_000)
             record = _fx_record(
                 fx_id,

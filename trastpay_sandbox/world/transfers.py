@@ -4,9 +4,15 @@ Tiers (DOMAIN.md): HUMO->HUMO 0 %, HUMO->UZCARD 0.25 %, UZCARD->HUMO 0.4 %, Tras
 another bank's HUMO 0.25 %, UZCARD->UZCARD 0.4 %. Commission = amount x rate rounded half-up to the
 tiyin with integer arithmetic (152,000.00 UZS at 0.25 % = 380.00 UZS).
 
-Monthly allowance rule (ours): transfers from Trastbank-issued cards are commission-free while the
-month's running total of such transfers, this one included, stays within 10,000,000 UZS; a transfer
-that would cross the limit pays its full tier commission. Failed transfers do not count.
+Monthly allowance: Trastbank cardholders may send up to 10,000,000 UZS a month commission-free in
+Trastpay (the bank's announcement). How a transfer that crosses the limit is charged is not
+published; our rule: transfers from Trastbank-issued cards are free while the month's running total
+of such transfers, this one included, stays within the allowance, and one that would cross it pays
+its full tier commission. Failed transfers do not count.
+
+``commission_quoted_minor`` is what the sender was quoted when the transfer was created (after the
+allowance); ``commission_minor`` is what was charged: the quote while processing and once completed,
+0 for a failed transfer, which charges nothing.
 """
 
 from __future__ import annotations
@@ -90,6 +96,7 @@ def build_transfers(b: EntityBuilder) -> None:
             "currency": "UZS",
             "commission_tier": tier,
             "commission_rate": rate_fraction(TIER_BASIS_POINTS[tier]),
+            "commission_quoted_minor": commission,
             "commission_minor": commission,
             "commission": fmt_minor(commission),
             "free_limit_applied": free,
@@ -108,6 +115,10 @@ def build_transfers(b: EntityBuilder) -> None:
             completed_at=None if failed else fmt_ts(done),
             failure_reason=reason,
         )
+        if failed:
+            record.update(commission_minor=0, commission=fmt_minor(0))
+            record.update(total_minor=amount, total=fmt_minor(amount))
+            summary["commission_minor"] = 0
         b.version(
             entity, done, record, f"transfer.{record['status']}", {**summary, "status": record["status"]}
         )
@@ -123,5 +134,6 @@ def build_transfers(b: EntityBuilder) -> None:
                 declined=failed,
                 counterparty=receiver,
                 decline_reason=reason,
+                tier=tier,
             ),
         )

@@ -43,6 +43,7 @@ def tx_record(tx: Tx, card: CardSpec, now: int, include_commission: bool = True)
         "currency": card.currency,
         "commission_minor": tx.commission if include_commission else None,
         "commission": fmt_minor(tx.commission) if include_commission else None,
+        "commission_tier": tx.tier,
         "mcc": tx.mcc,
         "merchant_name": tx.merchant,
         "merchant_city": tx.city,
@@ -146,6 +147,8 @@ def serialize_day(
             commission = f'{fee},"commission":"{mget(fee) or minor_text(fee)}"'
         else:
             commission = 'null,"commission":null'
+        tier = tx.tier
+        commission += ',"commission_tier":null' if tier is None else f',"commission_tier":"{tier}"'
         auth, amount = tx.auth_id, tx.amount
         key = tx[9:17]
         tail = tails_get(key) or _tail(key)

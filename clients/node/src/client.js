@@ -276,11 +276,12 @@ export class TrastpayClient {
 
   /**
    * Pages of `POST /statement` for one card: yields `{page, items}` until `next_page` is null.
+   * Pages are 1-based; `from`/`to` are RFC 3339 timestamps or plain dates (Tashkent days, `to` inclusive).
    * @param {{cardToken: string, from: string, to: string, rail?: string, includeCommission?: boolean, pageSize?: number}} options
    * @returns {AsyncGenerator<{page: number, items: any[]}>}
    */
   async *statementPages({ cardToken, from, to, rail, includeCommission, pageSize = 100 }) {
-    let page = 0;
+    let page = 1;
     while (page !== null) {
       const body = { card_token: cardToken, from, to, page, page_size: pageSize };
       if (rail !== undefined) body.rail = rail;
@@ -310,6 +311,15 @@ export class TrastpayClient {
    */
   async microloan(loanId) {
     return this.request('GET', `/microloan/${encodeURIComponent(loanId)}`);
+  }
+
+  /**
+   * The fast eligibility answer for an online microloan (12 months, up to 50,000,000 UZS): decision
+   * code (`APPROVED`, `REJECTED_DAILY_LIMIT`, ...), `max_amount_minor`, `instalment_minor`. No application is made.
+   * @param {number} amountMinor amount in tiyin
+   */
+  async microloanEligibility(amountMinor) {
+    return this.request('POST', '/microloan/eligibility', { body: { amount_minor: amountMinor, term_months: 12 } });
   }
 
   /**

@@ -47,6 +47,16 @@ test('given a microloan when reading its status and schedule then principal inst
   }
 });
 
+test('given a loan request when asking eligibility then a 12-month decision with a code of the data', async () => {
+  const customer = await firstCustomer();
+  const client = await loggedInClient(customer.phone);
+  const answer = await client.microloanEligibility(1_000_000_00);
+  assert.equal(answer.term_months, 12);
+  assert.ok(['APPROVED', 'REJECTED_DTI', 'REJECTED_SCORE', 'REJECTED_DAILY_LIMIT', 'REJECTED_INCOME_MULTIPLE'].includes(answer.decision_code));
+  assert.equal(answer.eligible, answer.decision_code === 'APPROVED');
+  assert.equal(answer.eligible, answer.instalment_minor !== null);
+});
+
 test('given FX conversions when listing with small pages then every conversion arrives once in cursor order', async () => {
   const customer = await firstCustomer();
   const client = await loggedInClient(customer.phone);

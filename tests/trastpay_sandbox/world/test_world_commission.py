@@ -66,7 +66,7 @@ def test_given_division_when_exactly_half_then_rounds_away_from_zero() -> None:
 
 
 def test_given_transfers_when_listed_then_commission_follows_tier_and_monthly_allowance(world: World) -> None:
-    checked = charged = free = 0
+    checked = charged = free = failed = 0
     for customer in world.customers():
         cards = {c["card_token"]: c for c in world.cards(customer.id)}
         free_by_month: dict[str, int] = defaultdict(int)
@@ -81,11 +81,16 @@ def test_given_transfers_when_listed_then_commission_follows_tier_and_monthly_al
             assert transfer["commission_tier"] == expected_tier
             assert transfer["commission_rate"] == f"0.{TIER_BASIS_POINTS[expected_tier]:04d}"
             if transfer["free_limit_applied"]:
-                assert transfer["commission_minor"] == 0
+                assert transfer["commission_quoted_minor"] == 0
                 assert tier_fee > 0
                 free += 1
             else:
-                assert transfer["commission_minor"] == tier_fee
+                assert transfer["commission_quoted_minor"] == tier_fee
+            if transfer["status"] == "failed":
+                assert transfer["commission_minor"] == 0
+                failed += 1
+            else:
+                assert transfer["commission_minor"] == transfer["commission_quoted_minor"]
                 charged += transfer["commission_minor"] > 0
             if transfer["free_limit_applied"]:
                 assert cards[transfer["sender_card_token"]]["is_trastbank"]
@@ -98,6 +103,7 @@ def test_given_transfers_when_listed_then_commission_follows_tier_and_monthly_al
     assert checked > 100
     assert charged > 0
     assert free > 0
+    assert failed > 0
 
 
 def test_given_a_transfer_when_reading_its_card_operation_then_amount_and_commission_agree(
@@ -114,8 +120,8 @@ def test_given_a_transfer_when_reading_its_card_operation_then_amount_and_commis
         assert item["type"] == "p2p_out"
         assert item["amount_minor"] == -transfer["amount_minor"]
         assert item["status"] == ("declined" if transfer["status"] == "failed" else "posted")
-        if item["status"] == "posted":
-            assert item["commission_minor"] == transfer["commission_minor"]
+        assert item["commission_minor"] == transfer["commission_minor"]
+        assert item["commission_tier"] == transfer["commission_tier"]
         assert item["counterparty_pan_masked"] == transfer["receiver_pan_masked"]
     assert matched > 10
 
@@ -155,3 +161,23 @@ def test_given_cash_withdrawals_when_listed_then_only_other_bank_atms_charge_one
                 free += own
     assert charged > 0
     assert free > 0
+
+
+def test_given_statement_lines_when_read_then_a_tier_exactly_where_a_commission_rule_applies(
+    world: World,
+) -> None:
+    tiers: dict[str, int] = defaultdict(int)
+    for customer in world.customers():
+        for token in customer.card_tokens:
+            for item in statement_items(world, customer.id, token):
+                tier = item["commission_tier"]
+                if item["id"].startswith("tx_trf_"):
+                    assert tier in TIER_BASIS_POINTS
+                elif item["type"] == "cash_withdrawal" and item["commission_minor"]:
+                    assert tier == "OTHER_BANK_ATM"
+                else:
+                    assert tier is None
+                    assert item["commission_minor"] in (0, None)
+                tiers[str(tier)] += 1
+    assert tiers["OTHER_BANK_ATM"] > 0
+    assert sum(tiers[t] for t in TIER_BASIS_POINTS) > 10
