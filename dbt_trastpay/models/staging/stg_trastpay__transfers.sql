@@ -16,6 +16,7 @@ select
     {{ trastpay.minor_to_decimal('amount_minor', 'currency') }} as amount,
     commission_tier,
     {{ trastpay.rate_decimal('commission_rate') }} as commission_rate,
+    commission_quoted_minor,
     commission_minor,
     {{ trastpay.minor_to_decimal('commission_minor', 'currency') }} as commission,
     free_limit_applied as is_free_limit_applied,

@@ -6,10 +6,11 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
-from conftest import statement_items
 
 from trastpay_sandbox.world import TASHKENT, SandboxSettings, World
 from trastpay_sandbox.world.payments import PROVIDERS
+
+from .conftest import statement_items
 
 
 @pytest.fixture(scope="module")
