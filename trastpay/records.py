@@ -104,7 +104,9 @@ class RecordProcessor:
         self.cursor_field = stream.cursor_field
         self.partition_field = stream.partition_field
         self._required = stream.primary_key + ((stream.cursor_field,) if stream.cursor_field else ())
-        self._identity = frozenset(stream.primary_key + ((stream.partition_field,) if stream.partition_field else ()))
+        self._identity = frozenset(
+            stream.primary_key + ((stream.partition_field,) if stream.partition_field else ())
+        )
         self._pii = PiiPolicy(config.pii_mode, config.pii_hash_key)
         self._plans: dict[tuple[str, ...], _Plan] = {}
         properties = load_schema(stream.name).get("properties", {})
