@@ -38,8 +38,9 @@ from trastpay.masking import clean_server_text
 
 DEFAULT_DEADLINE_S = 120.0
 DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024
-PROBLEM_BODY_LIMIT = 64 * 1024
-"""Bytes of an error answer read for its problem document; the rest is never read."""
+PROBLEM_BODY_LIMIT = 1024 * 1024
+"""Bytes of an error answer read for its problem document (a longer one is not parsed); the rest
+is never read. Its fields are cut to a short length anyway (see :func:`trastpay.problems.read_problem`)."""
 _PIECE = 1024 * 1024
 _HEADER_VALUE = re.compile(r"[\x21-\x7e]+(?: [\x21-\x7e]+)*")
 """What the core ever sends in a header: visible ASCII, single inner spaces (``Bearer <token>``)."""
@@ -201,12 +202,20 @@ def read_capped(response: requests.Response, limit: int) -> bytes:
 
 def read_problem_body(response: requests.Response) -> bytes:
     """At most :data:`PROBLEM_BODY_LIMIT` bytes of an error answer (enough for any problem document)."""
+    pieces: list[bytes] = []
+    left = PROBLEM_BODY_LIMIT
     try:
-        return response.raw.read(PROBLEM_BODY_LIMIT, decode_content=True) or b""
+        while left > 0:
+            piece = response.raw.read(min(left, _PIECE), decode_content=True)
+            if not piece:
+                break
+            pieces.append(piece)
+            left -= len(piece)
     except (urllib3.exceptions.HTTPError, OSError):
         return b""
     finally:
         response.close()
+    return b"".join(pieces)
 
 
 def header_problem(value: str) -> bool:
