@@ -49,7 +49,7 @@ def test_given_pan_nested_in_event_data_when_processing_then_masked() -> None:
     assert VALID_PAN not in str(record)
 
 
-def test_given_identifier_with_digit_run_that_is_no_card_when_processing_then_primary_key_is_never_altered() -> None:
+def test_given_identifier_with_digit_run_that_is_no_card_when_processing_then_key_is_never_altered() -> None:
     record = _process("transfers", transfer(1, at(), id="trf_8600301234566311"))
     assert record["id"] == "trf_8600301234566311"
 
@@ -59,7 +59,8 @@ def test_given_card_number_in_the_primary_key_when_processing_then_record_refuse
     stream: str, make: str
 ) -> None:
     record = transfer(1, at(), id=f"trf_{VALID_PAN}") if stream == "transfers" else card(VALID_PAN)
-    with pytest.raises(SchemaDriftError, match=f"'{stream}': key field '{make}' holds a card number") as caught:
+    expected = f"'{stream}': key field '{make}' holds a card number"
+    with pytest.raises(SchemaDriftError, match=expected) as caught:
         _process(stream, record)
     assert VALID_PAN not in str(caught.value)
 
@@ -116,7 +117,7 @@ def test_given_money_outside_int64_when_processing_then_refused_naming_the_field
     with pytest.raises(SchemaDriftError, match="'amount_minor' is outside the int64 range"):
         _process("transfers", transfer(1, at(), amount_minor=value))
     event = {"id": "evt_1", "occurred_at": at(), "type": "t", "data": {"fee_minor": value}}
-    with pytest.raises(SchemaDriftError, match="'data.fee_minor' is outside the int64 range"):
+    with pytest.raises(SchemaDriftError, match=r"'data\.fee_minor' is outside the int64 range"):
         _process("events", event)
 
 
