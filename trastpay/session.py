@@ -336,18 +336,23 @@ class TrastpaySession:
         return items
 
 
+MAX_EMPTY_PAGES = 3
+"""Empty pages in a row that may still name a next page (a server may filter after its limit)."""
+
+
 class PageProgress:
     """Proves that each page of one partition moves forward, so a broken or hostile server cannot
     keep a stream reading (and emitting duplicates) forever.
 
     A page must not repeat a ``next_page`` token already followed, must not hold only records the
-    page before it held (its cursor did not advance, whatever token came with it), must not be
-    empty while naming a next page, and must not go past a ``total_pages`` the answer declares.
+    page before it held (its cursor did not advance, whatever token came with it), must not be the
+    fourth empty page in a row that names a next page (:data:`MAX_EMPTY_PAGES`), and must not go
+    past a ``total_pages`` the answer declares.
     Pages never overlap whole: keyset pages are disjoint, and an offset page shifted by a new
     record repeats at most that one record.
     """
 
-    __slots__ = ("_key", "_pages", "_previous", "_primary_key", "_stream", "_tokens")
+    __slots__ = ("_empty", "_key", "_pages", "_previous", "_primary_key", "_stream", "_tokens")
 
     def __init__(self, stream: StreamDef, key: str | None) -> None:
         self._stream = stream.name
@@ -356,6 +361,7 @@ class PageProgress:
         self._tokens: set[object] = set()
         self._previous: frozenset[tuple[object, ...]] = frozenset()
         self._pages = 0
+        self._empty = 0
 
     def check(self, items: list[Any], payload: dict[str, Any], next_page: object) -> None:
         """Raise :class:`PaginationError` when this page (the next of the partition) proves no progress."""
@@ -365,8 +371,9 @@ class PageProgress:
         if keys and keys <= self._previous:
             raise self._stuck("holds only records of the page before it (its cursor does not advance)")
         if next_page is not None:
-            if not items:
-                raise self._stuck("is empty but names a next page")
+            self._empty = 0 if items else self._empty + 1
+            if self._empty > MAX_EMPTY_PAGES:
+                raise self._stuck(f"is empty but names a next page, for the {self._empty}th time in a row")
             if next_page in self._tokens:
                 raise self._stuck("repeats the next_page of an earlier page")
             self._tokens.add(next_page)

@@ -80,7 +80,9 @@ def test_given_empty_pages_that_name_a_next_page_when_reading_then_the_stream_st
 ) -> None:
     pages = ({"items": [], "next_page": n + 1} for n in itertools.count())
     _endless(api, "POST", "/statement", pages)
-    with pytest.raises(PaginationError, match="is empty but names a next page"):
+    with pytest.raises(
+        PaginationError, match="page 4: the answer is empty but names a next page, for the 4th"
+    ):
         _read("card_transactions", Partition("crd_A1", {"card_token": "crd_A1"}))
 
 
