@@ -87,8 +87,10 @@ class RecordProcessor:
     """Checks and cleans the records of one stream (see the module docstring)."""
 
     __slots__ = (
+        "_clean_layouts",
         "_declared_types",
         "_identity",
+        "_kinds",
         "_known_scalars",
         "_masked_seen",
         "_pii",
@@ -116,6 +118,8 @@ class RecordProcessor:
             if not {"object", "array"} & set(_types(prop.get("type")))
         )
         self._masked_seen: set[str] = set()
+        self._kinds: dict[str, int] = {}  # nested field name -> classify_field(name)
+        self._clean_layouts: set[tuple[str, ...]] = set()  # nested key layouts holding no card number
         self._declared_types: dict[str, tuple[type, ...]] = {}
         for name, prop in properties.items():
             allowed = tuple(
@@ -266,10 +270,20 @@ class RecordProcessor:
             return [self._clean_nested(item, path, scan) for item in value]
         if not isinstance(value, dict):
             return scrub_pans(value) if scan and isinstance(value, str) else value
-        if scan and any(might_contain_pan(key) and scrub_pans(key) != key for key in value):
-            value = {scrub_pans(key): item for key, item in value.items()}
+        if scan:
+            layout = tuple(value)
+            if layout not in self._clean_layouts:
+                if might_contain_pan("\x00".join(layout)):  # a card number as a key: rebuild it masked
+                    value = {scrub_pans(key): item for key, item in value.items()}
+                elif len(self._clean_layouts) < _MAX_SIGNATURES:
+                    self._clean_layouts.add(layout)
+        kinds = self._kinds
         for key, item in value.items():
-            kind = classify_field(key)
+            kind = kinds.get(key)
+            if kind is None:
+                kind = classify_field(key)
+                if len(kinds) < _MAX_SIGNATURES:
+                    kinds[key] = kind
             if kind == MONEY:
                 if type(item) is not int and item is not None:
                     raise self._changed_type(f"{path}.{key}", item)
