@@ -30,7 +30,6 @@ from airbyte_cdk.models import (  # type: ignore[attr-defined]  # implicit re-ex
     FailureType,
     Type,
 )
-from airbyte_cdk.utils.airbyte_secrets_utils import filter_secrets
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_trastpay.compat import PRINT_BUFFER, CompatEntrypoint
@@ -83,10 +82,11 @@ BATCH_LINES = 256
 def run(args: list[str] | None = None) -> None:
     """Run one Airbyte command (``sys.argv`` by default) and write its messages to stdout.
 
-    A configuration or transient error ends the command with its TRACE message (failure type
-    config_error naming the setting, or transient_error naming what to retry) and exit code 1,
-    without a Python stack trace: there is no bug to debug, only one sentence the user must read.
-    A system error (a bug, an unexpected answer) keeps the CDK's handling, stack trace included.
+    Any failure ends the command with one TRACE message and exit code 1. A configuration or
+    transient error carries no Python stack trace: there is no bug to debug, only one sentence
+    the user must read. A system error (a bug, an unexpected answer) keeps its stack trace.
+    Secrets are filtered out of each field of the message before it is serialised (see
+    :func:`error_line`), never out of the finished JSON line.
     """
     entrypoint = TrastpayEntrypoint(SourceTrastpay())
     parsed = entrypoint.parse_args(sys.argv[1:] if args is None else args)
@@ -100,10 +100,11 @@ def run(args: list[str] | None = None) -> None:
                     batch.append("")
                     write("\n".join(batch))
                     batch.clear()
-        except AirbyteTracedException as error:
-            if error.failure_type not in (FailureType.config_error, FailureType.transient_error):
-                raise
-            batch.append(error_line_without_stack(error))
+        except Exception as exc:  # every failure: one TRACE line, secrets filtered by value
+            error = (
+                exc if isinstance(exc, AirbyteTracedException) else AirbyteTracedException.from_exception(exc)
+            )
+            batch.append(error_line(error))
             batch.append("")
             write("\n".join(batch))
             PRINT_BUFFER.flush()
@@ -113,12 +114,19 @@ def run(args: list[str] | None = None) -> None:
             write("\n".join(batch))
 
 
-def error_line_without_stack(error: AirbyteTracedException) -> str:
-    """The TRACE message of an error the user can act on, secrets filtered, with no stack trace."""
+def error_line(error: AirbyteTracedException) -> str:
+    """The TRACE message of ``error``: secrets filtered out of each of its fields, then serialised.
+
+    Filtering the finished line instead would let a server-chosen token (``type``, ``"``) that
+    became a secret when it rotated in rewrite the JSON itself. The stack trace is kept only for
+    a system error.
+    """
     message = error.as_sanitized_airbyte_message()
     if message.trace is not None and message.trace.error is not None:
-        message.trace.error.stack_trace = None
-    return filter_secrets(AirbyteEntrypoint.airbyte_message_to_string(message))
+        trace = message.trace.error
+        if error.failure_type in (FailureType.config_error, FailureType.transient_error):
+            trace.stack_trace = None
+    return AirbyteEntrypoint.airbyte_message_to_string(message)
 
 
 if __name__ == "__main__":

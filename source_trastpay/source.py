@@ -10,6 +10,7 @@ config for the next run.
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from collections.abc import Iterator, Mapping, MutableMapping
@@ -33,7 +34,7 @@ from source_trastpay.spec import connector_specification
 from source_trastpay.streams import TrastpayStream
 from trastpay.audit import LOGGER_NAME as AUDIT_LOGGER_NAME
 from trastpay.config import TrastpayConfig, parse_config
-from trastpay.errors import AuthError, TrastpayError
+from trastpay.errors import AuthError, ConfigError, TrastpayError
 from trastpay.session import TrastpaySession
 from trastpay.streams import STREAMS
 
@@ -85,6 +86,22 @@ class SourceTrastpay(AbstractSource):
         self._credentials_refused = False
 
     # spec / check / discover
+
+    @staticmethod
+    def read_config(config_path: str) -> MutableMapping[str, Any]:
+        """The ``--config`` file as a JSON object, or one config error naming it (never a traceback)."""
+        try:
+            with open(config_path, encoding="utf-8") as handle:
+                document = json.load(handle)
+        except (OSError, ValueError) as exc:
+            why = "cannot be read" if isinstance(exc, OSError) else "is not valid JSON"
+            raise to_traced_exception(ConfigError("config", f"the --config file {why}")) from None
+        if not isinstance(document, dict):
+            kind = type(document).__name__
+            raise to_traced_exception(
+                ConfigError("config", f"the --config file must hold a JSON object, not a {kind}")
+            ) from None
+        return document
 
     def spec(self, logger: logging.Logger) -> ConnectorSpecification:
         return connector_specification()

@@ -9,12 +9,15 @@ token's persistence (see :mod:`tap_trastpay.tokens`).
 from __future__ import annotations
 
 import copy
+import json
 import logging
 import sys
 import weakref
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any, ClassVar
 
+import click
 from singer_sdk.exceptions import ConfigValidationError
 from singer_sdk.helpers.capabilities import (
     EMIT_ACTIVATE_VERSION_CONFIG,
@@ -30,6 +33,7 @@ from tap_trastpay.writer import OrjsonSingerWriter
 from trastpay import __version__
 from trastpay.config import CONFIG_SCHEMA, TrastpayConfig, parse_config
 from trastpay.errors import ConfigError, StateError, TrastpayError
+from trastpay.masking import clean_server_text
 from trastpay.session import TrastpaySession
 from trastpay.state import StreamState
 from trastpay.streams import STREAMS_BY_NAME
@@ -122,7 +126,13 @@ class TapTrastpay(CompatTap):
         if self._session is None:
             config = self.trastpay_config
             tokens = TapTokens.for_config(config)
-            config = config.with_refresh_token(tokens.initial_refresh_token(config.refresh_token))
+            try:
+                config = config.with_refresh_token(tokens.initial_refresh_token(config.refresh_token))
+            except OSError as exc:
+                why = exc.strerror or type(exc).__name__
+                raise ConfigError(
+                    "token_store_path", f"the token store cannot be created, locked or read there ({why})"
+                ) from None
             self._session = tokens.open_session(config)
             weakref.finalize(self, self._session.close)
         return self._session
@@ -145,6 +155,25 @@ class TapTrastpay(CompatTap):
         super().load_state(state)
 
     @classmethod
+    def cb_config(cls, ctx: click.Context, param: click.Option, value: tuple[str, ...]) -> Any:
+        """Each ``--config`` file must hold a JSON object: anything else is one named error, exit 1.
+
+        singer-sdk merges the files with ``dict |=``, so a JSON list or a broken file would end in
+        a Python traceback instead.
+        """
+        for path in value:
+            if path == "ENV":
+                continue
+            try:
+                document = json.loads(Path(path).read_text(encoding="utf-8"))
+            except (OSError, ValueError) as exc:
+                why = "cannot be read" if isinstance(exc, OSError) else "is not valid JSON"
+                _config_failure(f"the --config file {why}")
+            if not isinstance(document, dict):
+                _config_failure(f"the --config file must hold a JSON object, not a {type(document).__name__}")
+        return super().cb_config(ctx, param, value)
+
+    @classmethod
     def invoke(
         cls,
         *,
@@ -156,8 +185,15 @@ class TapTrastpay(CompatTap):
         try:
             super().invoke(about=about, about_format=about_format, **kwargs)
         except TrastpayError as error:
-            logging.getLogger(cls.name).error("%s: %s", error.failure_type, error.message)
+            # one line: server-chosen parts are cleaned where they enter a message; this is the last guard
+            message = clean_server_text(error.message, limit=2000)
+            logging.getLogger(cls.name).error("%s: %s", error.failure_type, message)
             sys.exit(1)
+
+
+def _config_failure(reason: str) -> None:
+    click.echo(f"config_error: {ConfigError('config', reason).message}", err=True)
+    sys.exit(1)
 
 
 __all__ = ["TapTrastpay", "singer_config_schema"]

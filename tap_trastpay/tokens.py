@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import tempfile
 from pathlib import Path
 
 from trastpay.config import TrastpayConfig
@@ -49,13 +50,23 @@ class TapTokens:
             return None
 
     def _write_seed(self, value: str) -> None:
-        temp = self.seed_path.with_name(self.seed_path.name + ".tmp")
-        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="ascii") as handle:
-            handle.write(value)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, self.seed_path)
+        """Write the fingerprint atomically through a fresh, unpredictable temporary file.
+
+        ``mkstemp`` creates it with ``O_EXCL`` (0600), so a file or symlink planted in the store's
+        directory is never written through.
+        """
+        fd, temp = tempfile.mkstemp(
+            prefix=f".{self.seed_path.name}.", suffix=".tmp", dir=self.seed_path.parent
+        )
+        try:
+            with os.fdopen(fd, "w", encoding="ascii") as handle:
+                handle.write(value)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(temp, self.seed_path)
+        except BaseException:
+            Path(temp).unlink(missing_ok=True)
+            raise
 
     def initial_refresh_token(self, config_token: str) -> str:
         """The token to start this run from: the stored newest one, or the config's on a new login.

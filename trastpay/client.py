@@ -50,6 +50,8 @@ def requestor_for(
         config.base_url,
         headers=headers,
         timeout_s=config.timeout_seconds,
+        deadline_s=config.request_deadline_seconds,
+        max_response_bytes=config.max_response_mb * 2**20,
         max_retries=config.max_retries,
         pool_size=config.max_concurrency,
         session=session,

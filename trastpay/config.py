@@ -23,6 +23,7 @@ import jsonschema  # type: ignore[import-untyped]
 from trastpay.cursors import TASHKENT, parse_instant
 from trastpay.errors import ConfigError
 from trastpay.masking import PiiMode
+from trastpay.transport import header_problem
 
 CONFIG_SCHEMA: dict[str, Any] = json.loads(
     (Path(__file__).parent / "config_schema.json").read_text(encoding="utf-8")
@@ -52,6 +53,8 @@ class TrastpayConfig:
     requests_per_second: float | None = None
     max_concurrency: int = int(DEFAULTS["max_concurrency"])
     timeout_seconds: float = float(DEFAULTS["timeout_seconds"])
+    request_deadline_seconds: float = float(DEFAULTS["request_deadline_seconds"])
+    max_response_mb: int = int(DEFAULTS["max_response_mb"])
     max_retries: int = int(DEFAULTS["max_retries"])
     card_tokens: tuple[str, ...] | None = None
     pii_mode: PiiMode = DEFAULTS["pii_mode"]
@@ -110,6 +113,11 @@ def _describe(error: jsonschema.ValidationError, name: str) -> str:
 
 def _check_base_url(url: str) -> str:
     parts = urlsplit(url)
+    if "@" in parts.netloc:
+        # requests would send them as Basic auth in place of the token, and errors would echo them
+        raise ConfigError(
+            "base_url", "must not contain a user name or password (the refresh token is the credential)"
+        )
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ConfigError("base_url", "must be an http or https URL with a host")
     if parts.query or parts.fragment:
@@ -148,6 +156,14 @@ def parse_config(raw: Mapping[str, Any], *, now: datetime | None = None) -> Tras
         raise ConfigError("pii_hash_key", "is required when pii_mode is 'hash'")
     if not str(raw["device_id"]).strip():
         raise ConfigError("device_id", "must not be blank")
+    for name in ("device_id", "consent_id"):
+        value = raw.get(name)
+        if isinstance(value, str) and header_problem(value):
+            raise ConfigError(
+                name,
+                "is sent as an HTTP header, so it may only hold visible ASCII characters and single "
+                "spaces (no line breaks, control or non-ASCII characters)",
+            )
     if not str(raw["client_id"]).strip():
         raise ConfigError("client_id", "must not be blank")
     card_tokens = raw.get("card_tokens")
@@ -164,6 +180,8 @@ def parse_config(raw: Mapping[str, Any], *, now: datetime | None = None) -> Tras
         requests_per_second=float(rps) if rps is not None else None,
         max_concurrency=int(raw["max_concurrency"]),
         timeout_seconds=float(raw["timeout_seconds"]),
+        request_deadline_seconds=float(raw["request_deadline_seconds"]),
+        max_response_mb=int(raw["max_response_mb"]),
         max_retries=int(raw["max_retries"]),
         card_tokens=tuple(card_tokens) if card_tokens else None,
         pii_mode=pii_mode,

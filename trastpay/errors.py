@@ -93,6 +93,31 @@ class ConnectionFailed(TrastpayError):
         self.maybe_sent = maybe_sent
 
 
+class RedirectRefused(TrastpayError):
+    """The API answered a redirect: never followed, so no credential can leave base_url's origin.
+
+    A redirect in front of a bank API is a misconfigured gateway, a proxy or a DNS mistake; the
+    refresh token, the access token and the device id must not follow it anywhere.
+    """
+
+    failure_type: FailureType = "config_error"
+
+
+class DeadlineExceeded(TrastpayError):
+    """One request took longer than ``request_deadline_seconds`` from connect to its last byte.
+
+    Not retried: a server that trickles its answer would only do it again, and a sync must end.
+    """
+
+    failure_type: FailureType = "transient_error"
+
+
+class ResponseTooLarge(TrastpayError):
+    """An answer was larger than ``max_response_mb`` (sent or decompressed); not retried."""
+
+    failure_type: FailureType = "system_error"
+
+
 class PayloadError(TrastpayError):
     """The API answered 2xx with something that is not the promised JSON (HTML, truncated, wrong shape)."""
 
@@ -104,6 +129,21 @@ class SchemaDriftError(PayloadError):
 
     Retrying cannot help: the API changed shape, so this is a ``system_error`` that stops the sync
     loudly rather than loading a record that lost its meaning.
+    """
+
+    failure_type: FailureType = "system_error"
+
+
+class PaginationError(SchemaDriftError):
+    """Pages that do not move forward (a repeated token, a cursor that does not advance, more
+    pages than the answer declared): the stream stops instead of reading the same data forever."""
+
+
+class RequestFailed(TrastpayError):
+    """The HTTP stack refused to send a request (an invalid header value or URL, say).
+
+    The message names the setting or value at fault without quoting it: requests' own messages
+    quote the offending header, which can be a token.
     """
 
     failure_type: FailureType = "system_error"

@@ -8,49 +8,61 @@ answer, with capped full-jitter exponential backoff that never waits less than `
 
 A 401 is not decided here: the requestor asks its :class:`Auth` (the token manager) what to do,
 and either resends with the token it answers or lets the typed error it raises through. Messages
-carry status, problem slug and path, never a response body, a token or a card number.
+carry status, problem slug and path, never a response body, a token or a card number; problem
+fields the server chose are cleaned (:func:`~trastpay.masking.clean_server_text`) as they are read.
+
+Every answer is bounded (:mod:`trastpay.transport`): a total deadline per request and a size cap
+on the body, sent and decoded; neither is retried. Redirects are never followed, for any call:
+a redirect is refused with :class:`~trastpay.errors.RedirectRefused` naming its target, so the
+refresh token, the access token and the device id never leave ``base_url``'s origin. Every
+exception of the HTTP stack becomes a typed error whose message quotes no header.
 """
 
 from __future__ import annotations
 
-import math
+import http.client
 import random
-import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from email.utils import parsedate_to_datetime
-from typing import Any, Literal, NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol
 
 import orjson
 import requests
-import urllib3
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import NewConnectionError
 
 from trastpay.audit import audit_call
 from trastpay.budget import RequestBudget
 from trastpay.errors import (
-    AuthError,
-    ConfigError,
     ConnectionFailed,
-    InvalidRequest,
+    DeadlineExceeded,
     PayloadError,
-    PermissionDenied,
     RateLimited,
-    ReauthRequired,
+    RedirectRefused,
+    RequestFailed,
+    ResponseTooLarge,
     ServerError,
     TrastpayError,
 )
-from trastpay.masking import scrub_pans
-
-Context = Literal["read", "refresh", "login"]
-"""Who is asking: a data read (or export), the token refresh, or the OTP login."""
+from trastpay.masking import clean_server_text, scrub_pans
+from trastpay.problems import Context, error_for_status, login_hint, parse_retry_after, read_problem
+from trastpay.transport import (
+    DEFAULT_DEADLINE_S,
+    DEFAULT_MAX_RESPONSE_BYTES,
+    BodyTooLarge,
+    Deadlines,
+    Watch,
+    header_problem,
+    read_capped,
+    read_problem_body,
+    redirect_target,
+    watch_pools,
+)
 
 BACKOFF_BASE_S = 0.5
 BACKOFF_CAP_S = 30.0
 MAX_RETRY_AFTER_S = 300.0
-_SCOPE = re.compile(r"\b[a-z_]+:read\b")
 _TRANSIENT = (RateLimited, ServerError, ConnectionFailed)
 
 
@@ -80,157 +92,6 @@ class Auth(Protocol):
     def on_unauthorized(self, token: str, refusal: TrastpayError, tried: Refusals) -> str: ...
 
 
-def read_problem(content: bytes) -> tuple[str | None, str | None, str | None]:
-    """``(slug, title, detail)`` of an RFC 9457 problem body; ``None``s when it is not one."""
-    try:
-        problem = orjson.loads(content)
-    except orjson.JSONDecodeError:
-        return None, None, None
-    if not isinstance(problem, dict):
-        return None, None, None
-    problem_type = problem.get("type")
-    slug = problem_type.rstrip("/").rsplit("/", 1)[-1] if isinstance(problem_type, str) else None
-    title = problem.get("title") if isinstance(problem.get("title"), str) else None
-    detail = problem.get("detail") if isinstance(problem.get("detail"), str) else None
-    return slug, title, detail
-
-
-def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header (delta-seconds or HTTP date), or ``None``."""
-    if not value:
-        return None
-    text = value.strip()
-    try:
-        seconds = float(text)
-    except ValueError:
-        pass
-    else:
-        return max(0.0, seconds) if math.isfinite(seconds) else None
-    try:
-        when = parsedate_to_datetime(text)
-    except (TypeError, ValueError):
-        return None
-    current = time.time() if now is None else now
-    return max(0.0, when.timestamp() - current)
-
-
-def login_hint(device_id: str) -> str:
-    return (
-        "Log in again with an OTP: `trastpay auth login --phone <phone> "
-        f"--device-id {device_id}` and put the new refresh token in the config."
-    )
-
-
-def error_for_status(
-    status: int,
-    method: str,
-    path: str,
-    *,
-    context: Context = "read",
-    slug: str | None = None,
-    title: str | None = None,
-    detail: str | None = None,
-    retry_after: float | None = None,
-    scope: str | None = None,
-    device_id: str = "",
-) -> TrastpayError:
-    """The typed error for a non-2xx answer: the one status mapping of the core."""
-    where = f"{method} {scrub_pans(path)}"
-    label = f"{status} {slug}" if slug else str(status)
-    if context == "refresh":
-        return _refresh_error(status, slug, retry_after, device_id)
-    if context == "login":
-        return _login_error(status, where, label, slug, scrub_pans(detail or title or "no details"))
-    if status == 401:
-        if slug == "device-mismatch":
-            return AuthError(
-                f"{where} was refused: the token belongs to another device than device_id '{device_id}' "
-                "(device-mismatch).",
-                status=status,
-                problem_type=slug,
-            )
-        return AuthError(
-            f"{where} was refused ({label}) even after a token refresh: the login may be revoked.",
-            status=status,
-            problem_type=slug,
-        )
-    if status == 403:
-        found = _SCOPE.search(detail or "") or _SCOPE.search(title or "")
-        missing = found.group(0) if found else scope
-        need = f"scope '{missing}'" if missing else "a scope"
-        return PermissionDenied(
-            f"{where} needs {need} that this login was not granted ({label}); log in again granting it "
-            "or deselect the stream.",
-            status=status,
-            problem_type=slug,
-        )
-    if status == 429:
-        return RateLimited(f"{where} was rate limited ({label}) after all retries.", retry_after=retry_after)
-    if status >= 500:
-        return ServerError(
-            f"{where} failed on the server ({label}) after all retries.", status=status, problem_type=slug
-        )
-    extra = f": {title}" if title and status in (400, 404, 422) else ""
-    return InvalidRequest(
-        f"{where} was rejected ({label}){scrub_pans(extra)}.", status=status, problem_type=slug
-    )
-
-
-def _refresh_error(status: int, slug: str | None, retry_after: float | None, device_id: str) -> TrastpayError:
-    if status == 429:
-        return RateLimited("Token refresh was rate limited (429).", retry_after=retry_after)
-    if status >= 500:
-        return ServerError(f"Token refresh failed with {status} ({slug or 'server error'}).", status=status)
-    if slug == "device-mismatch":
-        return AuthError(
-            f"The refresh token was issued to another device than device_id '{device_id}' "
-            "(device-mismatch): set device_id to the device used at login, or log in again.",
-            status=status,
-            problem_type=slug,
-        )
-    if slug == "refresh-token-reused":
-        return ReauthRequired(
-            "Trastpay revoked this login because a spent refresh token was presented "
-            "(refresh-token-reused). " + login_hint(device_id),
-            status=status,
-            problem_type=slug,
-        )
-    if status == 401:
-        return ReauthRequired(
-            f"Trastpay refused the refresh token (401 {slug or 'unauthorized'}). " + login_hint(device_id),
-            status=status,
-            problem_type=slug,
-        )
-    if status in (404, 405):
-        return ConfigError(
-            "base_url",
-            f"answered {status} to the token refresh: it is not the Trastpay partner API root "
-            "(it must include the API base path, e.g. http://127.0.0.1:8765/api/v1/trastpay)",
-        )
-    if status in (400, 422):
-        return AuthError(
-            f"Token refresh was rejected ({status} {slug or 'invalid-request'}): check client_id "
-            "and device_id.",
-            status=status,
-            problem_type=slug,
-        )
-    return AuthError(
-        f"Token refresh failed with status {status} ({slug or 'no problem type'}).", status=status
-    )
-
-
-def _login_error(status: int, where: str, label: str, slug: str | None, reason: str) -> TrastpayError:
-    if slug == "invalid-otp":
-        return AuthError(f"Login refused: {reason} ({label}).", status=status, problem_type=slug)
-    if status in (401, 403):
-        return AuthError(f"{where} was refused ({label}): {reason}.", status=status, problem_type=slug)
-    if status == 429:
-        return RateLimited(f"{where} was rate limited ({label}); wait and try again.")
-    if status >= 500:
-        return ServerError(f"{where} failed on the server ({label}); try again later.", status=status)
-    return InvalidRequest(f"{where} was rejected ({label}): {reason}.", status=status, problem_type=slug)
-
-
 class Requestor:
     """Sends requests to one API base URL over a pooled ``requests`` session; thread-safe."""
 
@@ -250,12 +111,24 @@ class Requestor:
         clock: Callable[[], float] = time.monotonic,
         jitter: Callable[[], float] = random.random,
         on_response: Callable[[requests.Response], None] | None = None,
+        deadline_s: float = DEFAULT_DEADLINE_S,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.session = session or requests.Session()
         adapter = HTTPAdapter(pool_connections=1, pool_maxsize=pool_size, max_retries=0)
+        watch_pools(adapter)
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
+        for name, value in (headers or {}).items():
+            if header_problem(value):
+                raise RequestFailed(
+                    f"The {name} header cannot be sent: its value holds line breaks, control or "
+                    "non-ASCII characters."
+                )
+        self.deadlines = Deadlines(deadline_s, clock=clock)
+        self.deadline_s = deadline_s
+        self.max_response_bytes = max_response_bytes
         self.budget = budget or RequestBudget(None, clock=clock, sleep=sleep)
         self.headers = dict(headers or {})
         self.max_retries = max_retries
@@ -265,9 +138,10 @@ class Requestor:
         self._clock = clock
         self._jitter = jitter
         self._on_response = on_response
-        self._timeout = (min(10.0, timeout_s), timeout_s)
+        self._timeout = (min(10.0, timeout_s, deadline_s), min(timeout_s, deadline_s))
 
     def close(self) -> None:
+        self.deadlines.close()
         self.session.close()
 
     def request(
@@ -349,6 +223,11 @@ class Requestor:
         accept: str,
         expect_json: bool,
     ) -> Answer:
+        if token is not None and header_problem(token):
+            raise RequestFailed(
+                f"{method} {scrub_pans(path)} was not sent: the access token the API issued cannot go "
+                "into an HTTP header (it holds line breaks, control or non-ASCII characters)."
+            )
         self.budget.acquire()
         headers = {**self.headers, "Accept": accept}
         if token is not None:
@@ -361,40 +240,28 @@ class Requestor:
         status: int | None = None
         outcome = "ok"
         request_id: str | None = None
+        watch = self.deadlines.start()
         try:
             try:
-                response = self.session.request(
-                    method,
-                    self.base_url + path,
-                    params=dict(params) if params else None,
-                    data=data,
-                    headers=headers,
-                    timeout=self._timeout,
-                    stream=True,
-                )
-                content = _read_body(response)
-            except requests.Timeout as exc:
-                outcome = "timeout"
-                raise ConnectionFailed(
-                    f"{method} {scrub_pans(path)} to {self.base_url} timed out ({type(exc).__name__}).",
-                    maybe_sent=not isinstance(exc, requests.ConnectTimeout),
-                ) from None
-            except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
-                # ChunkedEncodingError: the connection broke mid-body (IncompleteRead), which requests
-                # does not class as a ConnectionError; it is the same failure and is handled as one.
-                outcome = "connection_error"
-                raise ConnectionFailed(
-                    f"Could not reach {self.base_url} ({type(exc).__name__}); check base_url and "
-                    "that the API is up.",
-                    maybe_sent=not _never_sent(exc),
+                response, content = self._exchange(method, path, params, data, headers, watch)
+            except BodyTooLarge as too_large:
+                outcome = "too_large"
+                raise ResponseTooLarge(
+                    f"{method} {scrub_pans(path)} answered more than {self.max_response_bytes // 2**20} MB"
+                    f"{' once decompressed' if too_large.decoded else ''}; the answer was not read. "
+                    "Raise max_response_mb if the API really sends answers this large."
                 ) from None
             status = response.status_code
-            request_id = response.headers.get("X-Request-Id")
+            raw_request_id = response.headers.get("X-Request-Id")
+            request_id = clean_server_text(raw_request_id, 100) if raw_request_id else None
             if self._on_response is not None:
                 self._on_response(response)
             if 200 <= status < 300:
                 payload = _json_object(content, method, path, status) if expect_json else {}
                 return Answer(status, content, payload)
+            if 300 <= status < 400:
+                outcome = "redirect"
+                raise self._redirect_error(method, path, status, context, response.headers.get("Location"))
             slug, title, detail = read_problem(content)
             retry_after = parse_retry_after(response.headers.get("Retry-After"))
             error = error_for_status(
@@ -409,7 +276,8 @@ class Requestor:
                 scope=scope,
                 device_id=self.device_id,
             )
-            if status == 429:
+            if status == 429 and (retry_after is None or retry_after <= MAX_RETRY_AFTER_S):
+                # a longer Retry-After fails this request (wait_or_raise) and closes nothing for the rest
                 self.budget.pause(retry_after if retry_after is not None else BACKOFF_BASE_S)
             if status == 401 and token is not None and slug != "device-mismatch":
                 outcome = "unauthorized"
@@ -420,6 +288,7 @@ class Requestor:
                 outcome = type(error).__name__
             raise
         finally:
+            self.deadlines.stop(watch)
             audit_call(
                 method=method,
                 path=path,
@@ -432,6 +301,90 @@ class Requestor:
                 outcome=outcome,
                 request_id=request_id,
             )
+
+    def _exchange(
+        self,
+        method: str,
+        path: str,
+        params: Mapping[str, Any] | None,
+        data: bytes | None,
+        headers: dict[str, str],
+        watch: Watch,
+    ) -> tuple[requests.Response, bytes]:
+        """Send one request and read its body under the deadline; every HTTP-stack failure typed."""
+        where = f"{method} {scrub_pans(path)}"
+        try:
+            response = self.session.request(
+                method,
+                self.base_url + path,
+                params=dict(params) if params else None,
+                data=data,
+                headers=headers,
+                timeout=self._timeout,
+                stream=True,
+                allow_redirects=False,
+            )
+            if 200 <= response.status_code < 300:
+                content = read_capped(response, self.max_response_bytes)
+            else:
+                content = read_problem_body(response)
+            return response, content
+        except BodyTooLarge:
+            raise
+        except Exception as exc:
+            if watch.expired:
+                raise DeadlineExceeded(
+                    f"{where} to {self.base_url} did not finish within {self.deadline_s:g} s "
+                    "(request_deadline_seconds); it was cut off and is not retried."
+                ) from None
+            raise _typed_failure(exc, where, self.base_url) from None
+
+    def _redirect_error(
+        self, method: str, path: str, status: int, context: Context, location: str | None
+    ) -> RedirectRefused:
+        target = redirect_target(location)
+        if context == "read":
+            what = f"{method} {scrub_pans(path)} answered {status} with a redirect to {target}"
+        else:
+            call = "token refresh" if context == "refresh" else "login"
+            what = f"The {call} answered {status} with a redirect to {target}"
+        return RedirectRefused(
+            f"{what}. Redirects are never followed, so no token or device id leaves {self.base_url}: "
+            "set base_url to the API's own address, or check the proxy or DNS in front of it.",
+            status=status,
+        )
+
+
+def _typed_failure(exc: BaseException, where: str, base_url: str) -> TrastpayError:
+    """The typed error for an exception of the HTTP stack; its text (which may quote a header) is dropped."""
+    if isinstance(exc, requests.Timeout):
+        return ConnectionFailed(
+            f"{where} to {base_url} timed out ({type(exc).__name__}).",
+            maybe_sent=not isinstance(exc, requests.ConnectTimeout),
+        )
+    if isinstance(exc, requests.ConnectionError | requests.exceptions.ChunkedEncodingError):
+        # ChunkedEncodingError: the connection broke mid-body (IncompleteRead), which requests
+        # does not class as a ConnectionError; it is the same failure and is handled as one.
+        return ConnectionFailed(
+            f"Could not reach {base_url} ({type(exc).__name__}); check base_url and that the API is up.",
+            maybe_sent=not _never_sent(exc),
+        )
+    if isinstance(exc, requests.exceptions.ContentDecodingError):
+        return PayloadError(f"{where} answered a body that could not be decompressed.")
+    if isinstance(exc, requests.exceptions.InvalidURL | requests.exceptions.MissingSchema):
+        return RequestFailed(f"{where} was not sent: the URL is invalid ({type(exc).__name__}).")
+    if isinstance(exc, requests.exceptions.InvalidHeader | ValueError):
+        return RequestFailed(
+            f"{where} was not sent: a header value holds line breaks, control or non-ASCII characters "
+            f"({type(exc).__name__}); check device_id and consent_id."
+        )
+    if isinstance(exc, requests.exceptions.InvalidURL | requests.exceptions.MissingSchema):
+        return RequestFailed(
+            f"{where} was not sent: the URL is invalid ({type(exc).__name__}); check base_url."
+        )
+    if isinstance(exc, requests.RequestException | http.client.HTTPException | OSError):
+        return RequestFailed(f"{where} failed in the HTTP stack ({type(exc).__name__}).")
+    raise exc
 
 
 def _json_object(content: bytes, method: str, path: str, status: int) -> dict[str, Any]:
@@ -459,28 +412,6 @@ def _never_sent(exc: requests.RequestException) -> bool:
     reason: Any = exc.args[0] if exc.args else None
     reason = getattr(reason, "reason", reason)
     return isinstance(reason, NewConnectionError)
-
-
-def _read_body(response: requests.Response) -> bytes:
-    """The whole body of a 2xx answer in one read (an error answer is read the usual way).
-
-    ``Response.content`` reads in 10 KB chunks, which costs about 1 ms of CPU per 600 KB page;
-    reading the urllib3 response whole does the same in one call. Its failures are raised as the
-    requests exceptions ``Response.content`` would raise, so they are handled (and retried) alike;
-    a body shorter than its Content-Length is one of them, never a short page.
-    """
-    if not 200 <= response.status_code < 300:
-        return response.content
-    try:
-        return response.raw.read(decode_content=True)
-    except urllib3.exceptions.ReadTimeoutError as exc:
-        raise requests.exceptions.ReadTimeout(exc) from None
-    except urllib3.exceptions.ProtocolError as exc:  # IncompleteRead, connection reset mid-body
-        raise requests.exceptions.ChunkedEncodingError(exc) from None
-    except (urllib3.exceptions.HTTPError, OSError) as exc:
-        raise requests.exceptions.ConnectionError(exc) from None
-    finally:
-        response.close()
 
 
 class _Unauthorized(Exception):

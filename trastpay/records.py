@@ -1,12 +1,14 @@
 """The per-record guard every stream applies before a record leaves the core.
 
 It promises: the record is a JSON object carrying its primary key and cursor; every ``*pan*``
-field is masked to at most 6 + 4 digits and every other free-text string has card numbers masked;
-personal names and phones follow ``pii_mode`` (and, when kept, have card numbers masked like any
-text); ``*_minor`` money fields are integers (a float or a string means the API changed type, which
-must stop the sync rather than corrupt sums); every field the stream's schema declares holds its
-declared JSON type or null (another type stops the sync, naming stream and field); unknown added
-fields pass through.
+field is masked to at most 6 + 4 digits and every other string, at any depth (nested objects and
+arrays, identifiers such as ``id``, ``*_id`` and ``*_token`` included, whatever ``pii_mode``), has
+card numbers masked; a card number in the primary key or partition key, or in a field name, refuses
+the record (a masked key would merge records and reach state and logs); personal names and phones
+follow ``pii_mode``; ``*_minor`` money fields are int64 integers (a float, a string or a value
+outside int64 means the API changed type, which must stop the sync rather than corrupt sums);
+every field the stream's schema declares holds its declared JSON type or null (another type stops
+the sync, naming stream and field); unknown added fields pass through.
 
 It sits on the hot path (100k records/s), so the work per record is planned once per key layout
 (the API sends the same keys in the same order), the type check once per layout of value types,
@@ -20,6 +22,7 @@ from typing import Any, Final, NamedTuple
 from trastpay.config import TrastpayConfig
 from trastpay.errors import SchemaDriftError
 from trastpay.masking import MASKED_PAN, PiiPolicy, mask_pan, might_contain_pan, scrub_pans
+from trastpay.money import INT64_MAX, INT64_MIN
 from trastpay.schemas import load_schema
 from trastpay.streams import StreamDef
 
@@ -71,6 +74,7 @@ _MAX_MASKED_SEEN = 4096
 
 class _Plan(NamedTuple):
     money: tuple[str, ...]
+    all_money: tuple[str, ...]
     pan: tuple[str, ...]
     pii: tuple[str, ...]
     text: tuple[str, ...]
@@ -83,7 +87,10 @@ class RecordProcessor:
     """Checks and cleans the records of one stream (see the module docstring)."""
 
     __slots__ = (
+        "_clean_layouts",
         "_declared_types",
+        "_identity",
+        "_kinds",
         "_known_scalars",
         "_masked_seen",
         "_pii",
@@ -99,6 +106,9 @@ class RecordProcessor:
         self.cursor_field = stream.cursor_field
         self.partition_field = stream.partition_field
         self._required = stream.primary_key + ((stream.cursor_field,) if stream.cursor_field else ())
+        self._identity = frozenset(
+            stream.primary_key + ((stream.partition_field,) if stream.partition_field else ())
+        )
         self._pii = PiiPolicy(config.pii_mode, config.pii_hash_key)
         self._plans: dict[tuple[str, ...], _Plan] = {}
         properties = load_schema(stream.name).get("properties", {})
@@ -108,6 +118,8 @@ class RecordProcessor:
             if not {"object", "array"} & set(_types(prop.get("type")))
         )
         self._masked_seen: set[str] = set()
+        self._kinds: dict[str, int] = {}  # nested field name -> classify_field(name)
+        self._clean_layouts: set[tuple[str, ...]] = set()  # nested key layouts holding no card number
         self._declared_types: dict[str, tuple[type, ...]] = {}
         for name, prop in properties.items():
             allowed = tuple(
@@ -117,17 +129,22 @@ class RecordProcessor:
                 self._declared_types[name] = (*allowed, type(None))
 
     def _plan(self, keys: tuple[str, ...]) -> _Plan:
+        if any(might_contain_pan(key) and scrub_pans(key) != key for key in keys):
+            raise SchemaDriftError(
+                f"Stream '{self.stream.name}': a field name holds a card number; the record is refused."
+            )
         groups: dict[int, list[str]] = {TEXT: [], PAN: [], PII: [], MONEY: []}
         identifiers = set(self.stream.primary_key)
         for key in keys:
             kind = IDENTIFIER if key in identifiers else classify_field(key)
-            if kind != IDENTIFIER:
-                groups[kind].append(key)
+            # identifiers are scanned like text: a card number must not pass as an id or a token
+            groups[TEXT if kind == IDENTIFIER else kind].append(key)
         nested = tuple(key for key in keys if key not in self._known_scalars)
         kept_pii = self._pii.mode == "keep"
         plan = _Plan(
             # declared integer money fields are checked with every declared type (the signature)
             money=tuple(key for key in groups[MONEY] if self._declared_types.get(key) != _INTEGER_OR_NULL),
+            all_money=tuple(groups[MONEY]),
             pan=tuple(groups[PAN]),
             pii=() if kept_pii else tuple(groups[PII]),
             text=tuple(groups[TEXT] + groups[PII]) if kept_pii else tuple(groups[TEXT]),
@@ -184,7 +201,7 @@ class RecordProcessor:
         for key in plan.nested:
             value = record[key]
             if type(value) is dict or type(value) is list:
-                record[key] = self._clean_nested(value, key)
+                record[key] = self._clean_nested(value, key, not pan_free)
         masked = self._masked_seen
         for key in plan.pan:
             value = record[key]
@@ -194,14 +211,24 @@ class RecordProcessor:
                         masked.add(value)
                 else:
                     record[key] = mask_pan(value)
-        if pan_free:
+        if pan_free:  # no run of 13+ digits on the page: no card number, no integer beyond int64
             return record
+        for key in plan.all_money:
+            value = record[key]
+            if value is not None and not INT64_MIN <= value <= INT64_MAX:
+                raise self._out_of_range(key)
         texts = [value for key in plan.text if type(value := record[key]) is str]
         if texts and might_contain_pan("\x00".join(texts)):
             for key in plan.text:
                 value = record[key]
                 if type(value) is str:
-                    record[key] = scrub_pans(value)
+                    scrubbed = scrub_pans(value)
+                    if scrubbed != value and key in self._identity:
+                        raise SchemaDriftError(
+                            f"Stream '{self.stream.name}': key field '{key}' holds a card number; "
+                            "the record is refused (a masked key would reach state and logs)."
+                        )
+                    record[key] = scrubbed
         return record
 
     def _check_types(self, plan: _Plan, signature: tuple[type, ...]) -> None:
@@ -228,26 +255,50 @@ class RecordProcessor:
             f"(expected integer minor units, got {type(value).__name__})."
         )
 
-    def _clean_nested(self, value: Any, path: str) -> Any:
-        """Nested objects (``events.data``): the same masking, PII and money rules, recursively."""
+    def _out_of_range(self, key: str) -> SchemaDriftError:
+        return SchemaDriftError(
+            f"Stream '{self.stream.name}': money field '{key}' is outside the int64 range of minor units."
+        )
+
+    def _clean_nested(self, value: Any, path: str, scan: bool) -> Any:
+        """Nested objects and arrays (``events.data``): the same masking, PII and money rules, at any depth.
+
+        ``scan`` is False only on a page that provably holds no card number (and so no integer
+        beyond int64); ``*pan*`` fields, personal data and money types are enforced regardless.
+        """
         if isinstance(value, list):
-            return [self._clean_nested(item, path) for item in value]
+            return [self._clean_nested(item, path, scan) for item in value]
         if not isinstance(value, dict):
-            return scrub_pans(value) if isinstance(value, str) else value
+            return scrub_pans(value) if scan and isinstance(value, str) else value
+        if scan:
+            layout = tuple(value)
+            if layout not in self._clean_layouts:
+                if might_contain_pan("\x00".join(layout)):  # a card number as a key: rebuild it masked
+                    value = {scrub_pans(key): item for key, item in value.items()}
+                elif len(self._clean_layouts) < _MAX_SIGNATURES:
+                    self._clean_layouts.add(layout)
+        kinds = self._kinds
         for key, item in value.items():
-            kind = classify_field(key)
+            kind = kinds.get(key)
+            if kind is None:
+                kind = classify_field(key)
+                if len(kinds) < _MAX_SIGNATURES:
+                    kinds[key] = kind
             if kind == MONEY:
                 if type(item) is not int and item is not None:
                     raise self._changed_type(f"{path}.{key}", item)
+                if scan and item is not None and not INT64_MIN <= item <= INT64_MAX:
+                    raise self._out_of_range(f"{path}.{key}")
             elif isinstance(item, str):
                 if kind == PAN:
                     value[key] = item if MASKED_PAN.match(item) else mask_pan(item)
                 elif kind == PII:
-                    value[key] = self._pii.apply(item)
-                elif kind == TEXT:
+                    keep = self._pii.mode == "keep"
+                    value[key] = scrub_pans(item) if keep and scan else self._pii.apply(item)
+                elif scan:
                     value[key] = scrub_pans(item)
             elif isinstance(item, dict | list):
-                value[key] = self._clean_nested(item, f"{path}.{key}")
+                value[key] = self._clean_nested(item, f"{path}.{key}", scan)
         return value
 
 

@@ -15,11 +15,13 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import quote
 
 from trastpay.client import TrastpayClient
 from trastpay.config import TrastpayConfig
 from trastpay.cursors import TASHKENT, CursorTracker, format_instant, parse_instant, read_start
-from trastpay.errors import ConfigError, PayloadError, StateError
+from trastpay.errors import ConfigError, PaginationError, PayloadError, SchemaDriftError, StateError
+from trastpay.masking import clean_server_text, might_contain_pan, scrub_pans
 from trastpay.read_ahead import ReadAhead
 from trastpay.records import RecordProcessor
 from trastpay.streams import StreamDef, get_stream
@@ -158,12 +160,18 @@ class TrastpaySession:
             )
 
     def _parent_ids(self, parent: StreamDef, parent_key: str) -> Iterator[str]:
-        for items, _ in self._pages(parent, parent.path, None):
+        for items, _ in self._pages(parent, parent.path, None, None):
             for item in items:
                 value = item.get(parent_key) if isinstance(item, dict) else None
                 if not isinstance(value, str) or not value:
                     raise PayloadError(
                         f"Stream '{parent.name}': a record has no '{parent_key}' (needed for partitions)."
+                    )
+                if might_contain_pan(value) and scrub_pans(value) != value:
+                    # a partition key reaches URLs, state and logs: a card number must never be one
+                    raise SchemaDriftError(
+                        f"Stream '{parent.name}': '{parent_key}' of a record holds a card number; "
+                        "it is refused as a partition key."
                     )
                 yield value
 
@@ -254,11 +262,11 @@ class TrastpaySession:
 
         An incremental partition whose saved cursor is later than "now" has no pages.
         """
-        path = stream.path.replace("{parent_id}", partition.key or "")
+        path = stream.path.replace("{parent_id}", quote(partition.key or "", safe=""))
 
         def produce() -> Iterator[PageRecords]:
             if not stream.incremental:
-                yield from self._pages(stream, path, None)
+                yield from self._pages(stream, path, None, partition.key)
                 return
             saved = parse_instant(cursor) if cursor is not None else None
             now = self.now()
@@ -268,11 +276,13 @@ class TrastpaySession:
             if stream.request_style == "statement":
                 yield from self._statement_pages(stream, partition, start, now)
             else:
-                yield from self._pages(stream, path, start)
+                yield from self._pages(stream, path, start, partition.key)
 
         return produce
 
-    def _pages(self, stream: StreamDef, path: str, since: datetime | None) -> Iterator[PageRecords]:
+    def _pages(
+        self, stream: StreamDef, path: str, since: datetime | None, key: str | None
+    ) -> Iterator[PageRecords]:
         """``(items, pan_free)`` per page of a ``full`` or ``list`` endpoint, following ``next_page``."""
         if stream.request_style == "full":
             page = self.client.get_page(path, scope=stream.scope)
@@ -281,14 +291,17 @@ class TrastpaySession:
         params: dict[str, Any] = {"page_size": self.config.page_size}
         if since is not None:
             params["since"] = format_instant(since)
+        progress = PageProgress(stream, key)
         while True:
             page = self.client.get_page(path, params, scope=stream.scope)
-            yield self._items(stream, page.payload, path), page.pan_free
+            items = self._items(stream, page.payload, path)
             next_page = page.payload.get("next_page")
+            if next_page is not None and (not isinstance(next_page, str) or not next_page):
+                raise PayloadError(f"GET {path}: 'next_page' is not a page token string.")
+            progress.check(items, page.payload, next_page)
+            yield items, page.pan_free
             if next_page is None:
                 return
-            if not isinstance(next_page, str) or not next_page:
-                raise PayloadError(f"GET {path}: 'next_page' is not a page token string.")
             params = {**params, "page_token": next_page}
 
     def _statement_pages(
@@ -302,14 +315,17 @@ class TrastpaySession:
             "page": 0,
             "page_size": self.config.page_size,
         }
+        progress = PageProgress(stream, partition.key)
         while True:
             page = self.client.post_page(stream.path, body, scope=stream.scope)
-            yield self._items(stream, page.payload, stream.path), page.pan_free
+            items = self._items(stream, page.payload, stream.path)
             next_page = page.payload.get("next_page")
+            if next_page is not None and (type(next_page) is not int or next_page <= body["page"]):
+                raise PayloadError(f"POST {stream.path}: 'next_page' is not a later page number.")
+            progress.check(items, page.payload, next_page)
+            yield items, page.pan_free
             if next_page is None:
                 return
-            if type(next_page) is not int or next_page <= body["page"]:
-                raise PayloadError(f"POST {stream.path}: 'next_page' is not a later page number.")
             body = {**body, "page": next_page}
 
     @staticmethod
@@ -320,4 +336,58 @@ class TrastpaySession:
         return items
 
 
-__all__ = ["Checkpoint", "Partition", "TrastpaySession"]
+MAX_EMPTY_PAGES = 3
+"""Empty pages in a row that may still name a next page (a server may filter after its limit)."""
+
+
+class PageProgress:
+    """Proves that each page of one partition moves forward, so a broken or hostile server cannot
+    keep a stream reading (and emitting duplicates) forever.
+
+    A page must not repeat a ``next_page`` token already followed, must not hold only records the
+    page before it held (its cursor did not advance, whatever token came with it), must not be the
+    fourth empty page in a row that names a next page (:data:`MAX_EMPTY_PAGES`), and must not go
+    past a ``total_pages`` the answer declares.
+    Pages never overlap whole: keyset pages are disjoint, and an offset page shifted by a new
+    record repeats at most that one record.
+    """
+
+    __slots__ = ("_empty", "_key", "_pages", "_previous", "_primary_key", "_stream", "_tokens")
+
+    def __init__(self, stream: StreamDef, key: str | None) -> None:
+        self._stream = stream.name
+        self._key = key
+        self._primary_key = stream.primary_key
+        self._tokens: set[object] = set()
+        self._previous: frozenset[tuple[object, ...]] = frozenset()
+        self._pages = 0
+        self._empty = 0
+
+    def check(self, items: list[Any], payload: dict[str, Any], next_page: object) -> None:
+        """Raise :class:`PaginationError` when this page (the next of the partition) proves no progress."""
+        self._pages += 1
+        names = self._primary_key
+        keys = frozenset(tuple(item.get(name) for name in names) for item in items if isinstance(item, dict))
+        if keys and keys <= self._previous:
+            raise self._stuck("holds only records of the page before it (its cursor does not advance)")
+        if next_page is not None:
+            self._empty = 0 if items else self._empty + 1
+            if self._empty > MAX_EMPTY_PAGES:
+                raise self._stuck(f"is empty but names a next page, for the {self._empty}th time in a row")
+            if next_page in self._tokens:
+                raise self._stuck("repeats the next_page of an earlier page")
+            self._tokens.add(next_page)
+        total = payload.get("total_pages")
+        if type(total) is int and self._pages > total:
+            raise self._stuck(f"is beyond the {total} pages the answer declared")
+        self._previous = keys
+
+    def _stuck(self, why: str) -> PaginationError:
+        where = f" (partition {clean_server_text(self._key, 60)})" if self._key is not None else ""
+        return PaginationError(
+            f"Stream '{self._stream}'{where}, page {self._pages}: the answer {why}; the stream stops "
+            "instead of reading the same pages again."
+        )
+
+
+__all__ = ["Checkpoint", "PageProgress", "Partition", "TrastpaySession"]

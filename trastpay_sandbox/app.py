@@ -26,6 +26,7 @@ from trastpay_sandbox.hostile_middleware import HostileMiddleware
 from trastpay_sandbox.middleware import (
     API_PREFIX,
     FaultMiddleware,
+    HookOriginGuard,
     RequestIdMiddleware,
     quiet_injected_resets,
 )
@@ -58,7 +59,7 @@ class SandboxApp(Starlette):
         session = SessionFaultMiddleware(
             faulty, faults=ctx.faults, state=ctx.session_faults, now=ctx.world.now
         )
-        return RequestIdMiddleware(session, now=ctx.world.now)
+        return RequestIdMiddleware(HookOriginGuard(session), now=ctx.world.now)
 
 
 async def _problem_handler(request: Request, exc: Exception) -> Response:

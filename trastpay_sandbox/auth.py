@@ -198,7 +198,12 @@ class AuthService:
             "scopes": list(family.scopes),
         }
 
-    def refresh(self, refresh_token: str, client_id: str, device_id: str) -> dict[str, Any]:
+    def refresh(
+        self, refresh_token: str, client_id: str, device_id: str, header_device_id: str | None = None
+    ) -> dict[str, Any]:
+        """Rotate ``refresh_token``. The body's ``device_id`` and the ``X-Device-Id`` header (when
+        sent) must both be the login's device; a spent token presented from another device is
+        treated as stolen and revokes the whole family, like any reuse."""
         key = _digest(refresh_token)
         record = self._refresh.get(key)
         if record is None:
@@ -213,7 +218,17 @@ class AuthService:
             )
         if client_id != family.client_id:
             raise Problem(401, "unauthorized", "client_id does not match the login", field="client_id")
-        if device_id != family.device_id:
+        if device_id != family.device_id or header_device_id not in (None, family.device_id):
+            if record.spent_at is not None:
+                family.revoked = True
+                record.successor_answer = None
+                raise Problem(
+                    401,
+                    "refresh-token-reused",
+                    "a spent refresh token was presented from another device; every token of this "
+                    "login is revoked; log in again",
+                    field="refresh_token",
+                )
             raise Problem(
                 401,
                 "device-mismatch",

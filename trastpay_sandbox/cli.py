@@ -206,6 +206,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as exc:
         print(f"trastpay-sandbox: {exc}", file=sys.stderr)
         return 2
+    if args.host not in ("127.0.0.1", "localhost", "::1") and not args.host.startswith("127."):
+        print(
+            f"trastpay-sandbox: warning: --host {args.host} is not a loopback address; anyone who can "
+            "reach it can read OTPs and issued tokens through /_sandbox. Use it only on a trusted network.",
+            file=sys.stderr,
+        )
     sock = _bind(args.host, args.port)
     port = sock.getsockname()[1]
     host = f"[{args.host}]" if ":" in args.host else args.host

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from email.utils import format_datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -132,6 +133,36 @@ def with_content_length(start: Message, body: bytes) -> Message:
         (k, str(len(body)).encode() if k == b"content-length" else v) for k, v in start["headers"]
     ]
     return start
+
+
+_LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
+
+
+class HookOriginGuard:
+    """Refuses a state-changing ``/_sandbox/*`` request sent by a web page of another origin.
+
+    The hooks hand out OTPs and move the clock; a browser tab on any site could otherwise POST to
+    a sandbox on the same machine. Requests without ``Origin`` (curl, the test harness, the
+    connectors) are not browsers' cross-site requests and pass.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] == "http"
+            and scope["method"] not in ("GET", "HEAD", "OPTIONS")
+            and str(scope["path"]).startswith("/_sandbox")
+        ):
+            origin = _header(scope, b"origin")
+            if origin is not None and urlsplit(origin.decode("latin-1")).hostname not in _LOOPBACK_HOSTS:
+                response = Problem(
+                    403, "cross-origin", "requests to /_sandbox from a web page of another origin are refused"
+                ).response()
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
 
 def bearer_key(scope: Scope) -> str:

@@ -24,6 +24,7 @@ TITLES: Final[Mapping[str, str]] = {
     "refresh-token-reused": "Refresh token reused; token family revoked",
     "invalid-otp": "Invalid one-time password",
     "insufficient-scope": "Insufficient scope",
+    "cross-origin": "Cross-origin request refused",
     "not-found": "Not found",
     "method-not-allowed": "Method not allowed",
     "rate-limited": "Too many requests",

@@ -305,7 +305,8 @@ async def refresh(request: Request) -> Response:
     refresh_token = required_string(body, "refresh_token", max_length=512)
     client_id = required_string(body, "client_id", max_length=128)
     device_id = required_string(body, "device_id", max_length=128)
-    answer = context_of(request).auth.refresh(refresh_token, client_id, device_id)
+    header_device = request.headers.get("x-device-id")
+    answer = context_of(request).auth.refresh(refresh_token, client_id, device_id, header_device)
     return json_response(answer, headers=_NO_STORE)
 
 

@@ -73,3 +73,25 @@ def test_given_unknown_failure_type_when_mapped_then_treated_as_system_error() -
     error.failure_type = "surprise"  # type: ignore[assignment]
 
     assert airbyte_failure_type(error) == FailureType.system_error
+
+
+@pytest.mark.parametrize("token", ["type", '"', "TRACE", "error", ":"])
+def test_given_a_server_chosen_secret_like_json_syntax_when_writing_the_error_line_then_it_stays_valid_json(
+    token: str,
+) -> None:
+    import orjson
+    from airbyte_cdk.utils.airbyte_secrets_utils import add_to_secrets, update_secrets
+
+    from source_trastpay.run import error_line
+
+    add_to_secrets(token)
+    try:
+        for error in (InvalidRequest("GET /transfers was rejected (422)."), ConnectionFailed("no route")):
+            line = error_line(to_traced_exception(error, stream="transfers"))
+            message = orjson.loads(line)
+            assert message["type"] == "TRACE"
+            assert message["trace"]["error"]["stream_descriptor"] == {"name": "transfers"}
+            has_stack = message["trace"]["error"].get("stack_trace") is not None
+            assert has_stack is (error.failure_type == "system_error")
+    finally:
+        update_secrets([])

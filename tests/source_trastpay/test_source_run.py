@@ -63,3 +63,24 @@ def test_given_valid_config_when_validated_then_accepted_and_left_unchanged() ->
     TrastpayEntrypoint.validate_connection(connector_specification(), config)
 
     assert config == VALID  # validation reads the config; it never fills in or rewrites a field
+
+
+@pytest.mark.parametrize(
+    ("content", "why"), [('[{"a": 1}]', "must hold a JSON object, not a list"), ("{", "is not valid JSON")]
+)
+def test_given_a_config_file_that_is_no_json_object_when_run_then_one_config_error_trace_and_exit_1(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, content: str, why: str
+) -> None:
+    config = tmp_path / "config.json"
+    config.write_text(content, encoding="utf-8")
+
+    with pytest.raises(SystemExit) as exited:
+        run(["check", "--config", str(config)])
+
+    assert exited.value.code == 1
+    messages = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+    errors = [m["trace"]["error"] for m in messages if m["type"] == "TRACE"]
+    assert len(errors) == 1
+    assert errors[0]["failure_type"] == "config_error"
+    assert f"Invalid config field 'config': the --config file {why}" == errors[0]["message"]
+    assert errors[0].get("stack_trace") is None

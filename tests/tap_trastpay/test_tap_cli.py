@@ -91,3 +91,37 @@ def test_given_a_missing_required_setting_when_starting_then_the_setting_is_name
     assert done.returncode == 1
     assert "device_id" in done.stderr
     assert SECRET_VALUE not in done.stderr + done.stdout
+
+
+def test_given_a_config_file_holding_a_json_list_when_starting_then_one_named_error_and_no_traceback(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps([{"refresh_token": SECRET_VALUE}]), encoding="utf-8")
+    done = run_tap_process(path, timeout=60)
+    assert done.returncode == 1
+    assert (
+        "config_error: Invalid config field 'config': the --config file must hold a JSON object"
+        in done.stderr
+    )
+    assert "Traceback" not in done.stderr
+    assert SECRET_VALUE not in done.stderr + done.stdout
+
+
+def test_given_a_token_store_path_that_cannot_exist_when_syncing_then_the_setting_is_named(
+    tmp_path: Path,
+) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("", encoding="utf-8")
+    done = run_tap_process(_config(tmp_path, token_store_path=str(blocker / "store.json")), timeout=60)
+    assert done.returncode == 1
+    assert "config_error: Invalid config field 'token_store_path'" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_given_a_vanishing_request_rate_when_starting_then_the_setting_is_named(tmp_path: Path) -> None:
+    done = run_tap_process(_config(tmp_path, requests_per_second=1e-300), timeout=60)
+    assert done.returncode == 1
+    assert "requests_per_second" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert "e-300" not in done.stderr

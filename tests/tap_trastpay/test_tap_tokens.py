@@ -75,3 +75,20 @@ def test_given_two_runs_adopting_the_same_login_when_one_rotated_then_the_other_
     assert second.reload() is None
     first.on_rotate("rt-2")
     assert second.reload() == "rt-2"
+
+
+def test_given_a_symlink_planted_at_the_old_seed_temp_name_when_writing_the_seed_then_it_is_not_followed(
+    tmp_path: Path,
+) -> None:
+    tokens = _tokens(tmp_path)
+    tokens.store.path.parent.mkdir(parents=True)
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious", encoding="utf-8")
+    planted = tokens.seed_path.with_name(tokens.seed_path.name + ".tmp")
+    planted.symlink_to(victim)
+    tokens.initial_refresh_token("rt-login-1")
+    tokens.on_rotate("rt-2")
+    assert victim.read_text(encoding="utf-8") == "precious"
+    assert tokens.seed_path.read_text(encoding="ascii") == fingerprint("rt-login-1")
+    assert not tokens.seed_path.is_symlink()
+    assert stat.S_IMODE(tokens.seed_path.stat().st_mode) == 0o600

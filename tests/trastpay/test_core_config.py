@@ -52,6 +52,15 @@ INVALID: list[tuple[str, dict[str, Any], str]] = [
     ("hash mode without key", {"pii_mode": "hash"}, "pii_hash_key"),
     ("short hash key", {"pii_mode": "hash", "pii_hash_key": "short"}, "pii_hash_key"),
     ("empty consent_id", {"consent_id": ""}, "consent_id"),
+    ("credentials in base_url", {"base_url": "http://user:SECRETpw@127.0.0.1:8765/api"}, "base_url"),
+    ("user name in base_url", {"base_url": "https://SECRETuser@partner.example.uz/api"}, "base_url"),
+    ("device_id with a line break", {"device_id": "dev\r\nX-SECRET: 1"}, "device_id"),
+    ("device_id not ASCII", {"device_id": "телефон"}, "device_id"),
+    ("consent_id with a control character", {"consent_id": "cns\x00SECRET"}, "consent_id"),
+    ("requests_per_second tiny", {"requests_per_second": 1e-300}, "requests_per_second"),
+    ("request deadline zero", {"request_deadline_seconds": 0}, "request_deadline_seconds"),
+    ("max_response_mb zero", {"max_response_mb": 0}, "max_response_mb"),
+    ("max_response_mb over 1024", {"max_response_mb": 4096}, "max_response_mb"),
 ]
 
 
@@ -76,6 +85,8 @@ def test_given_invalid_config_when_parsing_then_config_error_names_the_field(
     assert caught.value.field == field
     assert f"'{field}'" in str(caught.value)
     assert caught.value.failure_type == "config_error"
+    assert "SECRET" not in str(caught.value)
+    assert "e-300" not in str(caught.value)
 
 
 @pytest.mark.parametrize(

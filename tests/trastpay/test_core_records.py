@@ -50,9 +50,76 @@ def test_given_pan_nested_in_event_data_when_processing_then_masked() -> None:
     assert VALID_PAN not in str(record)
 
 
-def test_given_identifier_with_digit_run_when_processing_then_primary_key_is_never_altered() -> None:
-    record = _process("transfers", transfer(1, at(), id=f"trf_{VALID_PAN}"))
-    assert record["id"] == f"trf_{VALID_PAN}"
+def test_given_identifier_with_digit_run_that_is_no_card_when_processing_then_key_is_never_altered() -> None:
+    record = _process("transfers", transfer(1, at(), id="trf_8600301234566311"))
+    assert record["id"] == "trf_8600301234566311"
+
+
+@pytest.mark.parametrize(("stream", "make"), [("transfers", "id"), ("cards", "card_token")])
+def test_given_card_number_in_the_primary_key_when_processing_then_record_refused_naming_the_field(
+    stream: str, make: str
+) -> None:
+    record = transfer(1, at(), id=f"trf_{VALID_PAN}") if stream == "transfers" else card(VALID_PAN)
+    expected = f"'{stream}': key field '{make}' holds a card number"
+    with pytest.raises(SchemaDriftError, match=expected) as caught:
+        _process(stream, record)
+    assert VALID_PAN not in str(caught.value)
+
+
+@pytest.mark.parametrize("mode", ["keep", "hash", "drop"])
+def test_given_card_number_in_identifier_fields_when_processing_then_masked_whatever_the_pii_mode(
+    mode: str,
+) -> None:
+    extra = {"source_card_token": VALID_PAN, "merchant_id": f"m {VALID_PAN}", "ref_ids": [VALID_PAN]}
+    cfg: dict[str, Any] = {"pii_mode": mode, **({"pii_hash_key": HASH_KEY} if mode == "hash" else {})}
+    record = _process("transfers", transfer(1, at(), **extra), **cfg)
+    assert VALID_PAN not in str(record)
+    assert record["source_card_token"] == "860030******6312"
+
+
+@pytest.mark.parametrize("mode", ["keep", "hash", "drop"])
+def test_given_card_number_in_nested_personal_data_when_processing_then_masked_whatever_the_pii_mode(
+    mode: str,
+) -> None:
+    cfg: dict[str, Any] = {"pii_mode": mode, **({"pii_hash_key": HASH_KEY} if mode == "hash" else {})}
+    event = {
+        "id": "evt_1",
+        "occurred_at": at(),
+        "type": "transfer.created",
+        "data": {
+            "receiver_name": f"R {VALID_PAN}",
+            "card_token": VALID_PAN,
+            "legs": [{"sender_phone": VALID_PAN, "note": {"deep": [f"x {VALID_PAN}"]}}],
+            VALID_PAN: "a card number as a key",
+        },
+    }
+    record = _process("events", event, **cfg)
+    assert VALID_PAN not in str(record)
+    if mode == "keep":
+        assert record["data"]["receiver_name"] == "R 860030******6312"
+
+
+@pytest.mark.parametrize(
+    "text", ["8600.3012.3456.6312", "8600 3012 3456 6312", "8600-3012-3456-6312", "1 8600 3012 3456 6312 9"]
+)
+def test_given_card_number_grouped_by_spaces_dashes_or_dots_when_processing_then_masked(text: str) -> None:
+    record = _process("transfers", transfer(1, at(), note=f"to {text}."))
+    assert "8600301234566312" not in record["note"].replace(" ", "").replace("-", "").replace(".", "")
+
+
+def test_given_card_number_as_a_field_name_when_processing_then_record_refused() -> None:
+    with pytest.raises(SchemaDriftError, match="a field name holds a card number") as caught:
+        _process("transfers", transfer(1, at(), **{VALID_PAN: "x"}))
+    assert VALID_PAN not in str(caught.value)
+
+
+@pytest.mark.parametrize("value", [2**63, -(2**63) - 1, 2**64 - 1])
+def test_given_money_outside_int64_when_processing_then_refused_naming_the_field(value: int) -> None:
+    with pytest.raises(SchemaDriftError, match="'amount_minor' is outside the int64 range"):
+        _process("transfers", transfer(1, at(), amount_minor=value))
+    event = {"id": "evt_1", "occurred_at": at(), "type": "t", "data": {"fee_minor": value}}
+    with pytest.raises(SchemaDriftError, match=r"'data\.fee_minor' is outside the int64 range"):
+        _process("events", event)
 
 
 @pytest.mark.parametrize("mode", ["keep", "hash", "drop"])
@@ -149,6 +216,8 @@ def test_given_pan_free_page_when_processing_then_pan_fields_are_still_enforced(
         (b'{"d":"card 8600301234566312"}', True),
         (b'{"d":"card 8600 3012 3456 6312"}', True),
         (b'{"d":"card \\u0038600301234566312"}', True),
+        (b'{"d":"card 8600.3012.3456.6312"}', True),
+        (b'{"d":"card 8600\\u00203012\\u00203456\\u00206312"}', True),
     ],
 )
 def test_given_raw_page_when_prechecked_then_only_pages_that_could_hold_a_pan_are_flagged(

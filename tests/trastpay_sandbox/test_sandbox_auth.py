@@ -266,3 +266,48 @@ def test_given_a_stranger_and_a_customer_when_logging_in_with_a_wrong_otp_then_t
 
     assert answers[0] == answers[1]
     assert answers[0][0] == 401
+
+
+def test_given_other_device_header_when_refreshing_then_device_mismatch_and_nothing_rotates(
+    caller: Any, slug_of: Any
+) -> None:
+    body = {
+        "refresh_token": caller.tokens["refresh_token"],
+        "client_id": caller.client_id,
+        "device_id": "dev-test",
+    }
+
+    response = caller.client.post(API + "/auth/refresh", json=body, headers={"X-Device-Id": "stolen"})
+
+    assert response.status_code == 401
+    assert slug_of(response) == "device-mismatch"
+    assert caller.refresh().status_code == 200, "the token was not spent by the refused attempt"
+
+
+def test_given_spent_token_replayed_from_another_device_when_refreshing_then_family_is_revoked(
+    caller: Any, slug_of: Any
+) -> None:
+    first = caller.refresh().json()
+
+    replayed = caller.refresh(device_id="another-phone")
+
+    assert replayed.status_code == 401
+    assert slug_of(replayed) == "refresh-token-reused"
+    successor = caller.refresh(first["refresh_token"])
+    assert slug_of(successor) == "refresh-token-reused"
+
+
+@pytest.mark.parametrize(
+    ("origin", "status"), [("https://evil.example", 403), ("null", 403), ("http://127.0.0.1:8765", 200)]
+)
+def test_given_a_hook_post_from_a_web_page_when_its_origin_is_not_loopback_then_refused(
+    client: Any, origin: str, status: int
+) -> None:
+    phone = client.get("/_sandbox/customers").json()[0]["phone"]
+    response = client.post("/_sandbox/clock", json={"advance": "PT1S"}, headers={"Origin": origin})
+
+    assert response.status_code == status
+    assert client.get("/_sandbox/otp", params={"phone": phone}, headers={"Origin": origin}).status_code in (
+        200,
+        404,
+    )

@@ -57,6 +57,21 @@ def test_given_busy_port_when_cli_starts_then_exits_with_clear_message() -> None
     assert "cannot listen" in str(exited.value.code)
 
 
+@pytest.mark.parametrize(("host", "warned"), [("0.0.0.0", True), ("127.0.0.1", False)])
+def test_given_a_host_when_cli_starts_then_it_warns_unless_loopback(
+    capsys: pytest.CaptureFixture[str], host: str, warned: bool
+) -> None:
+    with socket.socket() as busy:
+        busy.bind((host, 0))
+        busy.listen(1)
+        port = busy.getsockname()[1]
+
+        with pytest.raises(SystemExit):
+            main(["--host", host, "--port", str(port), "--customers", "1", "--history-days", "5"])
+
+    assert ("is not a loopback address" in capsys.readouterr().err) is warned
+
+
 def test_given_server_when_started_then_urls_point_at_a_live_api(sandbox: SandboxServer) -> None:
     assert sandbox.base_url.startswith("http://127.0.0.1:")
     assert sandbox.api_url == sandbox.base_url + "/api/v1/trastpay"
