@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 
 from singer_sdk import Tap
 from singer_sdk.exceptions import ConfigValidationError
+from singer_sdk.helpers._state import StateWriter
 from singer_sdk.helpers.capabilities import CapabilitiesEnum, PluginCapabilities, TapCapabilities
 
 from tap_trastpay.streams import TrastpayStream, bookmarks_as_core_state
@@ -27,7 +28,7 @@ from trastpay.config import CONFIG_SCHEMA, TrastpayConfig, parse_config
 from trastpay.errors import ConfigError, StateError, TrastpayError
 from trastpay.session import TrastpaySession
 from trastpay.state import StreamState
-from trastpay.streams import STREAMS_BY_NAME
+from trastpay.streams import EMITTED_STREAMS, STREAMS_BY_NAME
 
 _AIRBYTE_ONLY_KEYS = ("airbyte_secret", "order")
 
@@ -47,6 +48,17 @@ def singer_config_schema(core_schema: Mapping[str, Any]) -> dict[str, Any]:
         for key in _AIRBYTE_ONLY_KEYS:
             prop.pop(key, None)
     return schema
+
+
+class FrozenStateWriter(StateWriter):
+    """Writes the incoming state, whatever the SDK's bookkeeping did to its own copy (backfills)."""
+
+    def __init__(self, message_writer: Any, state: Mapping[str, Any]) -> None:
+        super().__init__(message_writer)
+        self._frozen = copy.deepcopy(dict(state))
+
+    def write_state(self, state: Any) -> None:
+        super().write_state(copy.deepcopy(self._frozen))  # type: ignore[arg-type]  # a TapState dict
 
 
 class TapTrastpay(Tap):
@@ -104,7 +116,7 @@ class TapTrastpay(Tap):
 
     def discover_streams(self) -> Sequence[TrastpayStream]:
         """Every core stream; the catalog is static, so discovery needs no network."""
-        return [TrastpayStream(self, stream_def) for stream_def in STREAMS_BY_NAME.values()]
+        return [TrastpayStream(self, stream_def) for stream_def in EMITTED_STREAMS]
 
     def load_state(self, state: dict[str, Any]) -> None:
         """Load Singer state, rejecting malformed bookmarks with the core's clear errors."""
@@ -118,6 +130,16 @@ class TapTrastpay(Tap):
                 raise StateError(f"State of stream '{name}': {exc}") from None
             StreamState.parse(stream_def, core_state)
         super().load_state(state)
+        self._incoming_state: dict[str, Any] = copy.deepcopy(dict(state or {}))
+        if self.config.get("backfill"):
+            # a backfill: every STATE message is the incoming state, whatever the SDK does to its copy
+            self._state_writer = FrozenStateWriter(self.message_writer, self._incoming_state)
+
+    def state_to_emit(self) -> dict[str, Any]:
+        """What a STATE message carries now: the tap's state, or in a backfill the incoming one."""
+        if self.config.get("backfill"):
+            return copy.deepcopy(self._incoming_state)
+        return copy.deepcopy(dict(self.state))
 
     @classmethod
     def invoke(
