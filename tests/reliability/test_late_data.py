@@ -50,7 +50,7 @@ class Sequence:
         rng = random.Random(seed)
         return cls(
             seed=seed,
-            delay_s=rng.choice((3600, 6 * 3600, 86400, 2 * 86400, 3 * 86400)),
+            delay_s=rng.choice((6 * 3600, 86400, 2 * 86400, 3 * 86400)),
             every_n=rng.randint(2, 5),
             coarse_s=rng.choice(COARSE_STEPS),
             advances=tuple(rng.choice(ADVANCES) for _ in range(rng.randint(1, 3))),
@@ -114,8 +114,7 @@ def _run_sequence(sandbox: SandboxServer, sequence: Sequence, tmp_path: Path) ->
                     f"{sequence.describe()} sync {step} {connector}: {result.output_text[-3000:]}"
                 )
                 runs[connector].append(result)
-            if step == 0:
-                hidden = sandbox.faults()["counters"]["late_visible"]
+        hidden = sandbox.faults()["counters"]["late_visible"]  # answers that left a record out
         # the truth as the switches present it (coarse_cursors rounds it like the data answers)
         truths = {
             (c, stream): sandbox.truth(stream, str(runs[c][0].phone))
@@ -153,7 +152,7 @@ def _run_sequence(sandbox: SandboxServer, sequence: Sequence, tmp_path: Path) ->
             connector,
             len(runs[connector]),
             hidden > 0 and lost == 0 and wrong == 0,
-            f"{sequence.describe()}; {hidden} records hidden from the first sync; lost {lost}, "
+            f"{sequence.describe()}; {hidden} records left out of answers; lost {lost}, "
             f"wrong after dedup {wrong}",
         )
         assert hidden > 0, f"{sequence.describe()}: no record was hidden; the case proves nothing"
