@@ -128,8 +128,10 @@ class TrastpayStream(Stream):
         the state reached is still checkpointed, so a later incremental sync can pick up from it.
         """
         incremental = configured_stream.sync_mode == SyncMode.incremental
+        # the stored blob as it came: the CDK hands full-refresh streams {} instead of their marker
+        incoming = state_manager.get_stream_state(self.name, self.namespace) if state_manager else stream_state
         return self._messages(
-            self._parse_state(stream_state, incremental), incremental, state_manager, dict(stream_state or {})
+            self._parse_state(stream_state, incremental), incremental, state_manager, dict(incoming or {})
         )
 
     def _parse_state(self, stream_state: Mapping[str, Any] | None, incremental: bool) -> StreamState:
@@ -151,7 +153,8 @@ class TrastpayStream(Stream):
         state_manager: Any = None,
         incoming: dict[str, Any] | None = None,
     ) -> Iterator[AirbyteMessage]:
-        """Records and checkpoints; in a backfill every STATE is ``incoming``, exactly as it came."""
+        """Records and checkpoints; in a backfill every STATE is ``incoming``, exactly as it came
+        (and a stream that came without state gets none)."""
         definition = self.definition
         name = definition.name
         record_type = Type.RECORD
@@ -170,7 +173,7 @@ class TrastpayStream(Stream):
                 key = partition.key
                 for item in session.read(definition, partition, cursor):
                     if isinstance(item, Checkpoint) and frozen is not None:
-                        if item.forced:
+                        if item.forced and frozen:
                             last_emitted = frozen
                             yield self._checkpoint(frozen, state_manager)
                         continue
@@ -192,7 +195,8 @@ class TrastpayStream(Stream):
                 self._on_error(error)
             raise to_traced_exception(error, stream=name) from error
         if frozen is not None:
-            yield self._checkpoint(frozen, state_manager)
+            if frozen:
+                yield self._checkpoint(frozen, state_manager)
         elif last_emitted is None:
             yield self._checkpoint(self._snapshot(state), state_manager)
 

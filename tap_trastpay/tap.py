@@ -15,7 +15,7 @@ import weakref
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
-from singer_sdk import Tap
+from singer_sdk import Stream, Tap
 from singer_sdk.exceptions import ConfigValidationError
 from singer_sdk.helpers._state import StateWriter
 from singer_sdk.helpers.capabilities import CapabilitiesEnum, PluginCapabilities, TapCapabilities
@@ -28,7 +28,7 @@ from trastpay.config import CONFIG_SCHEMA, TrastpayConfig, parse_config
 from trastpay.errors import ConfigError, StateError, TrastpayError
 from trastpay.session import TrastpaySession
 from trastpay.state import StreamState
-from trastpay.streams import EMITTED_STREAMS, STREAMS_BY_NAME
+from trastpay.streams import EMITTED_STREAMS, STREAMS_BY_NAME, SYNC_AUDIT
 
 _AIRBYTE_ONLY_KEYS = ("airbyte_secret", "order")
 
@@ -117,6 +117,14 @@ class TapTrastpay(Tap):
     def discover_streams(self) -> Sequence[TrastpayStream]:
         """Every core stream; the catalog is static, so discovery needs no network."""
         return [TrastpayStream(self, stream_def) for stream_def in EMITTED_STREAMS]
+
+    @property
+    def streams(self) -> dict[str, Stream]:
+        """The SDK's streams (ordered by name), with sync_audit moved last: it reports on the others."""
+        found = super().streams
+        if SYNC_AUDIT.name in found and next(reversed(found)) != SYNC_AUDIT.name:
+            found[SYNC_AUDIT.name] = found.pop(SYNC_AUDIT.name)
+        return found
 
     def load_state(self, state: dict[str, Any]) -> None:
         """Load Singer state, rejecting malformed bookmarks with the core's clear errors."""

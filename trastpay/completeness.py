@@ -40,6 +40,9 @@ from trastpay.errors import TrastpayError
 SETTLEMENT_BOUND_DAYS = 7
 """The contract's bound (docs/api.md): an operation posts or reverses at most this many days after it."""
 
+WHOLE_STREAM = "all"
+"""``partition`` of an unpartitioned stream (a key part, never empty: some loaders load "" as null)."""
+
 Mode = Literal["incremental", "full_refresh", "backfill"]
 Verdict = Literal["ok", "mismatch", "not_checked"]
 
@@ -206,7 +209,7 @@ class SyncAudit:
             "sync_id": self.sync_id,
             "sync_started_at": format_instant(self.started_at),
             "stream": audit.stream,
-            "partition": audit.partition or "",
+            "partition": audit.partition or WHOLE_STREAM,
             "mode": audit.mode,
             "window_start": text(audit.window_start),
             "window_end": text(audit.window_end),
@@ -237,4 +240,4 @@ def _covers(operations: PartitionAudit, start: datetime, end: datetime) -> bool:
     return watermark is None or parse_instant(watermark) >= end
 
 
-__all__ = ["SETTLEMENT_BOUND_DAYS", "CompletenessError", "PartitionAudit", "SyncAudit"]
+__all__ = ["SETTLEMENT_BOUND_DAYS", "WHOLE_STREAM", "CompletenessError", "PartitionAudit", "SyncAudit"]

@@ -17,6 +17,7 @@ from typing import Any
 import orjson
 import pytest
 
+from trastpay.completeness import WHOLE_STREAM
 from trastpay.cursors import parse_instant
 from trastpay.streams import get_stream
 from trastpay_sandbox.testing import SandboxServer
@@ -73,7 +74,7 @@ def emitted_counts(result: RunResult) -> Counter[tuple[str, str]]:
             continue
         field = get_stream(stream).partition_field
         for record in records:
-            counts[(stream, str(record.get(field)) if field else "")] += 1
+            counts[(stream, str(record.get(field)) if field else WHOLE_STREAM)] += 1
     return counts
 
 

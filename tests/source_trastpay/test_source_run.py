@@ -44,7 +44,7 @@ def test_given_discover_command_when_run_then_catalog_without_network(
 
     messages = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     catalog = next(m["catalog"] for m in messages if m["type"] == "CATALOG")
-    assert len(catalog["streams"]) == 16
+    assert len(catalog["streams"]) == 17  # the API's 16 and sync_audit
 
 
 def test_given_setting_rejected_by_core_when_validated_then_config_error_names_the_field() -> None:
