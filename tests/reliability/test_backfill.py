@@ -151,5 +151,8 @@ def test_given_a_regular_sync_when_one_month_is_backfilled_then_state_is_unchang
     assert others == {"statements": 0, "transfers": 0}
     assert audit_counts(regular) == emitted_counts(regular)
     assert audit_counts(filled) == emitted_counts(filled)
+    checks = [r for r in regular.records["sync_audit"] if r["stream"] == "statements"]
+    assert any(r["check"] == "ok" for r in checks), "no final month was compared with the card operations"
+    assert all(r["check"] != "mismatch" for r in checks), [r["check_detail"] for r in checks]
     modes = {r["mode"] for r in filled.records["sync_audit"]}
     assert modes == {"backfill"}, modes
