@@ -129,7 +129,8 @@ class TrastpayStream(Stream):
         """
         incremental = configured_stream.sync_mode == SyncMode.incremental
         # the stored blob as it came: the CDK hands full-refresh streams {} instead of their marker
-        incoming = state_manager.get_stream_state(self.name, self.namespace) if state_manager else stream_state
+        stored = state_manager.get_stream_state(self.name, self.namespace) if state_manager else None
+        incoming = stored if stored is not None else stream_state
         return self._messages(
             self._parse_state(stream_state, incremental), incremental, state_manager, dict(incoming or {})
         )
