@@ -243,7 +243,10 @@ class TrastpaySession:
         if stream.partitioned and partition.key is None:
             raise ValueError(f"stream '{stream.name}' is partitioned: read it per partition")
         if stream.request_style == "audit":
-            yield from self.audit.records()
+            for since, record in enumerate(self.audit.records(), start=1):
+                yield record
+                if since % STATE_EVERY_RECORDS == 0:
+                    yield Checkpoint(None, forced=True)  # one partition per record: there may be thousands
             yield Checkpoint(None)
             return
         backfill = self._backfill_of(stream)

@@ -21,7 +21,8 @@ from trastpay_core_builders import (
     transfer,
 )
 
-from trastpay.completeness import CompletenessError
+from trastpay import session as session_module
+from trastpay.completeness import CompletenessError, PartitionAudit
 from trastpay.errors import ConfigError, PayloadError
 from trastpay.session import Checkpoint, Partition, TrastpaySession
 from trastpay.streams import get_stream
@@ -221,3 +222,20 @@ def test_given_a_bad_backfill_when_parsing_then_config_error_names_it(
     with pytest.raises(ConfigError) as raised:
         config(backfill=backfill)
     assert raised.value.field == field
+
+
+def test_given_many_audit_records_when_read_then_a_forced_checkpoint_every_state_every_records(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(session_module, "STATE_EVERY_RECORDS", 2)
+    session = _session()
+    for key in ("crd_A1", "crd_B2", "crd_C3"):
+        session.audit.finish(PartitionAudit("card_transactions", key, "incremental"))
+    items = _read(session, "sync_audit", Partition(None, {}), None)
+    assert [i if isinstance(i, Checkpoint) else i["partition"] for i in items] == [
+        "crd_A1",
+        "crd_B2",
+        Checkpoint(None, forced=True),
+        "crd_C3",
+        Checkpoint(None),
+    ]
