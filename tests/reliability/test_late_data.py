@@ -50,8 +50,8 @@ class Sequence:
         rng = random.Random(seed)
         return cls(
             seed=seed,
-            delay_s=rng.choice((6 * 3600, 86400, 2 * 86400, 3 * 86400)),
-            every_n=rng.randint(2, 5),
+            delay_s=rng.choice((86400, 2 * 86400, 3 * 86400)),  # shorter hides nothing on quiet days
+            every_n=rng.randint(2, 4),
             coarse_s=rng.choice(COARSE_STEPS),
             advances=tuple(rng.choice(ADVANCES) for _ in range(rng.randint(1, 3))),
         )
