@@ -39,7 +39,8 @@ def settings_table() -> str:
     lines = ["| setting | required | default | secret | description |", "|---|---|---|---|---|"]
     for name, prop in schema["properties"].items():
         default = prop.get("default")
-        shown = "—" if default is None else f"`{default}`"
+        text = json.dumps(default) if isinstance(default, bool) else default
+        shown = "—" if default is None else f"`{text}`"
         secret = "yes" if prop.get("airbyte_secret") or prop.get("secret") else ""
         description = " ".join(str(prop.get("description", "")).split())
         lines.append(

@@ -259,8 +259,7 @@ def summary_table(stream: StreamDef) -> str:
         else "none (one state for the whole stream)"
     )
     if stream.incremental:
-        reread = "`lookback_days` + `settlement_lag_days`" if stream.settles else "`lookback_days`"
-        modes = f"full refresh, incremental (re-reads {reread} before the saved cursor)"
+        modes = f"full refresh, incremental (re-reads {_reread_text(stream)} before the saved cursor)"
     else:
         modes = "full refresh only"
     described = " ".join(str(load_schema(stream.name).get("description", "")).split())
@@ -282,6 +281,28 @@ def summary_table(stream: StreamDef) -> str:
 BLOCK_KINDS: dict[str, Callable[[StreamDef], str]] = {"summary": summary_table, "fields": fields_table}
 
 
+def _reread_text(stream: StreamDef) -> str:
+    if stream.settles:
+        return "`lookback_days` + `settlement_lag_days`"
+    if stream.reread_days:
+        return f"`lookback_days` + {stream.reread_days} day{'s' if stream.reread_days > 1 else ''}"
+    return "`lookback_days`"
+
+
+def reread_table() -> str:
+    """Per incremental stream: how records can appear behind its cursor and what covers it by default."""
+    lines = [
+        "| stream | cursor | re-read before the saved cursor (default) | why |",
+        "|---|---|---|---|",
+    ]
+    for stream in STREAMS:
+        if not stream.incremental:
+            continue
+        why = stream.reread_why or "A change moves the cursor forward; publishing lag: `complete_until`."
+        lines.append(f"| `{stream.name}` | `{stream.cursor_field}` | {_reread_text(stream)} | {why} |")
+    return "\n".join(lines)
+
+
 def _replace_block(text: str, tag: str, body: str) -> str:
     pattern = re.compile(
         rf"(<!-- BEGIN {re.escape(tag)} -->\n)(?:.*?\n)?(<!-- END {re.escape(tag)} -->)", re.S
@@ -298,7 +319,7 @@ def render(text: str) -> str:
     for stream in STREAMS:
         for kind, build in BLOCK_KINDS.items():
             text = _replace_block(text, f"{kind}:{stream.name}", build(stream))
-    return text
+    return _replace_block(text, "reread", reread_table())
 
 
 def missing_blocks(text: str) -> list[str]:

@@ -36,7 +36,7 @@ from trastpay.audit import LOGGER_NAME as AUDIT_LOGGER_NAME
 from trastpay.config import TrastpayConfig, parse_config
 from trastpay.errors import AuthError, ConfigError, TrastpayError
 from trastpay.session import TrastpaySession
-from trastpay.streams import STREAMS
+from trastpay.streams import EMITTED_STREAMS, SYNC_AUDIT
 
 __all__ = ["SourceTrastpay"]
 
@@ -129,7 +129,10 @@ class SourceTrastpay(AbstractSource):
 
     def streams(self, config: Mapping[str, Any]) -> list[Stream]:
         """One stream per core definition; building them needs no network (discover stays offline)."""
-        return [TrastpayStream(definition, self._shared_session, self._note_error) for definition in STREAMS]
+        return [
+            TrastpayStream(definition, self._shared_session, self._note_error)
+            for definition in EMITTED_STREAMS
+        ]
 
     @property
     def stop_sync_on_stream_failure(self) -> bool:
@@ -160,6 +163,9 @@ class SourceTrastpay(AbstractSource):
         except TrastpayError as error:
             self._close_shared_session()
             raise to_traced_exception(error) from error
+        # sync_audit reports on the streams read before it: it goes last whatever the catalog's order
+        last = [entry for entry in catalog.streams if entry.stream.name == SYNC_AUDIT.name]
+        catalog.streams = [entry for entry in catalog.streams if entry.stream.name != SYNC_AUDIT.name] + last
         try:
             yield from super().read(logger, config, catalog, state)
         finally:

@@ -123,7 +123,12 @@ class TrastpayStream(CompatStream):
         the state reached is still checkpointed, so a later incremental sync can pick up from it.
         """
         incremental = configured_stream.sync_mode == SyncMode.incremental
-        return self._messages(self._parse_state(stream_state, incremental), incremental, state_manager)
+        # the stored blob as it came: the CDK hands full-refresh streams {} instead of their marker
+        stored = state_manager.get_stream_state(self.name, self.namespace) if state_manager else None
+        incoming = stored if stored is not None else stream_state
+        return self._messages(
+            self._parse_state(stream_state, incremental), incremental, state_manager, dict(incoming or {})
+        )
 
     def _parse_state(self, stream_state: Mapping[str, Any] | None, incremental: bool) -> StreamState:
         raw = stream_state if incremental and self.definition.incremental else None
@@ -138,15 +143,23 @@ class TrastpayStream(CompatStream):
         return state.to_dict()
 
     def _messages(
-        self, state: StreamState, incremental: bool, state_manager: Any = None
+        self,
+        state: StreamState,
+        incremental: bool,
+        state_manager: Any = None,
+        incoming: dict[str, Any] | None = None,
     ) -> Iterator[AirbyteMessage]:
+        """Records and checkpoints; in a backfill every STATE is ``incoming``, exactly as it came
+        (and a stream that came without state gets none)."""
         definition = self.definition
         name = definition.name
         record_type = Type.RECORD
         last_emitted: dict[str, Any] | None = None
         emitted_at = _now_millis()
+        frozen: dict[str, Any] | None = None
         try:
             session = self._session_factory()
+            frozen = incoming if session.passes_state_through else None
             plan = [
                 (partition, state.cursor_for(partition.key) if incremental else None)
                 for partition in session.partitions(definition)
@@ -155,6 +168,11 @@ class TrastpayStream(CompatStream):
             for partition, cursor in plan:
                 key = partition.key
                 for item in session.read(definition, partition, cursor):
+                    if isinstance(item, Checkpoint) and frozen is not None:
+                        if item.forced and frozen:
+                            last_emitted = frozen
+                            yield self._checkpoint(frozen, state_manager)
+                        continue
                     if isinstance(item, Checkpoint):
                         state.advance(key, item.cursor)
                         snapshot = self._snapshot(state)
@@ -172,7 +190,10 @@ class TrastpayStream(CompatStream):
             if self._on_error is not None:
                 self._on_error(error)
             raise to_traced_exception(error, stream=name) from error
-        if last_emitted is None:
+        if frozen is not None:
+            if frozen:
+                yield self._checkpoint(frozen, state_manager)
+        elif last_emitted is None:
             yield self._checkpoint(self._snapshot(state), state_manager)
 
     def _checkpoint(self, snapshot: dict[str, Any], state_manager: Any) -> AirbyteMessage:

@@ -14,12 +14,13 @@ Supported: singer-sdk ``SUPPORTED_SINGER_SDK`` (the range pinned in pyproject.to
 
 from __future__ import annotations
 
+import copy
 import typing as t
 from collections.abc import Generator, Mapping
 from typing import Any
 
 from singer_sdk import Stream, Tap
-from singer_sdk.helpers._state import get_state_if_exists
+from singer_sdk.helpers._state import StateWriter, get_state_if_exists
 from singer_sdk.helpers._util import utc_now
 from singer_sdk.singerlib.encoding.simple import StateMessage
 
@@ -78,8 +79,23 @@ class CompatStream(Stream):
             self._write_activate_version_message(self._stream_version)
 
 
+class FrozenStateWriter(StateWriter):
+    """Writes the incoming state, whatever the SDK's bookkeeping did to its own copy (backfills)."""
+
+    def __init__(self, message_writer: Any, state: Mapping[str, Any]) -> None:
+        super().__init__(message_writer)
+        self._frozen = copy.deepcopy(dict(state))
+
+    def write_state(self, state: Any) -> None:
+        super().write_state(copy.deepcopy(self._frozen))  # type: ignore[arg-type]  # a TapState dict
+
+
 class CompatTap(Tap):
-    """singer-sdk's ``Tap`` with its private config validation behind a public hook."""
+    """singer-sdk's ``Tap`` with its private config validation and state writer behind public hooks."""
+
+    def freeze_state_messages(self, state: Mapping[str, Any]) -> None:
+        """Every STATE message from now on carries ``state`` as given (sets the SDK's ``_state_writer``)."""
+        self._state_writer = FrozenStateWriter(self.message_writer, state)
 
     def validate_settings(self, config: Mapping[str, Any], *, raise_errors: bool) -> list[str] | None:
         """Validate before singer-sdk does; answer the errors to report, or None to let the SDK check."""

@@ -15,7 +15,6 @@ move the bookmark past records the core has not finished (holds that settle late
 
 from __future__ import annotations
 
-import copy
 import typing as t
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -187,7 +186,9 @@ class TrastpayStream(CompatStream):
         The core forces it (:class:`trastpay.session.Checkpoint`) when a re-read window ran for
         many records without moving a bookmark: a target commits what it loaded on STATE.
         """
-        self._trastpay_tap.message_writer.write_message(StateMessage(value=copy.deepcopy(self.tap_state)))
+        self._trastpay_tap.message_writer.write_message(
+            StateMessage(value=self._trastpay_tap.state_to_emit())
+        )
 
     def _records_pass_through(self) -> bool:
         maps = self.stream_maps

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import click
+from singer_sdk import Stream
 from singer_sdk.exceptions import ConfigValidationError
 from singer_sdk.helpers.capabilities import (
     EMIT_ACTIVATE_VERSION_CONFIG,
@@ -36,7 +37,7 @@ from trastpay.errors import ConfigError, StateError, TrastpayError
 from trastpay.masking import clean_server_text
 from trastpay.session import TrastpaySession
 from trastpay.state import StreamState
-from trastpay.streams import STREAMS_BY_NAME
+from trastpay.streams import EMITTED_STREAMS, STREAMS_BY_NAME, SYNC_AUDIT
 
 _AIRBYTE_ONLY_KEYS = ("airbyte_secret", "order")
 
@@ -139,7 +140,15 @@ class TapTrastpay(CompatTap):
 
     def discover_streams(self) -> Sequence[TrastpayStream]:
         """Every core stream; the catalog is static, so discovery needs no network."""
-        return [TrastpayStream(self, stream_def) for stream_def in STREAMS_BY_NAME.values()]
+        return [TrastpayStream(self, stream_def) for stream_def in EMITTED_STREAMS]
+
+    @property
+    def streams(self) -> dict[str, Stream]:
+        """The SDK's streams (ordered by name), with sync_audit moved last: it reports on the others."""
+        found = super().streams
+        if SYNC_AUDIT.name in found and next(reversed(found)) != SYNC_AUDIT.name:
+            found[SYNC_AUDIT.name] = found.pop(SYNC_AUDIT.name)
+        return found
 
     def load_state(self, state: dict[str, Any]) -> None:
         """Load Singer state, rejecting malformed bookmarks with the core's clear errors."""
@@ -153,6 +162,16 @@ class TapTrastpay(CompatTap):
                 raise StateError(f"State of stream '{name}': {exc}") from None
             StreamState.parse(stream_def, core_state)
         super().load_state(state)
+        self._incoming_state: dict[str, Any] = copy.deepcopy(dict(state or {}))
+        if self.config.get("backfill"):
+            # a backfill: every STATE message is the incoming state, whatever the SDK does to its copy
+            self.freeze_state_messages(self._incoming_state)
+
+    def state_to_emit(self) -> dict[str, Any]:
+        """What a STATE message carries now: the tap's state, or in a backfill the incoming one."""
+        if self.config.get("backfill"):
+            return copy.deepcopy(self._incoming_state)
+        return copy.deepcopy(dict(self.state))
 
     @classmethod
     def cb_config(cls, ctx: click.Context, param: click.Option, value: tuple[str, ...]) -> Any:

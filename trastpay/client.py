@@ -30,6 +30,7 @@ class ApiPage(NamedTuple):
 
     payload: dict[str, Any]
     pan_free: bool
+    retries: int = 0
 
 
 def requestor_for(
@@ -117,12 +118,12 @@ class TrastpayClient:
     ) -> ApiPage:
         """Like :meth:`get_json`, plus whether the raw answer provably holds no card number."""
         answer = self.http.request("GET", path, params=params, auth=self.tokens, scope=scope)
-        return ApiPage(answer.payload, not might_hold_pan(answer.content))
+        return ApiPage(answer.payload, not might_hold_pan(answer.content), answer.retries)
 
     def post_page(self, path: str, body: Mapping[str, Any], *, scope: str | None = None) -> ApiPage:
         """Like :meth:`post_json` for a read, plus whether the raw answer provably holds no card number."""
         answer = self.http.request("POST", path, body=body, auth=self.tokens, scope=scope)
-        return ApiPage(answer.payload, not might_hold_pan(answer.content))
+        return ApiPage(answer.payload, not might_hold_pan(answer.content), answer.retries)
 
     def get_file(
         self, path: str, params: Mapping[str, Any] | None = None, *, scope: str | None = None

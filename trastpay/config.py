@@ -39,6 +39,16 @@ DEFAULTS: dict[str, Any] = {
 
 
 @dataclass(frozen=True, slots=True)
+class Backfill:
+    """One window of chosen streams (and cards) to re-read while the saved state passes through unchanged."""
+
+    start: datetime
+    end: datetime
+    streams: tuple[str, ...]
+    card_tokens: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class TrastpayConfig:
     """Validated settings. Secrets are left out of ``repr``."""
 
@@ -61,6 +71,14 @@ class TrastpayConfig:
     pii_hash_key: str | None = field(default=None, repr=False)
     consent_id: str | None = None
     token_store_path: str | None = None
+    end_date: datetime | None = None
+    stream_start_dates: Mapping[str, datetime] = field(default_factory=dict)
+    backfill: Backfill | None = None
+    completeness_check: bool = bool(DEFAULTS["completeness_check"])
+
+    def start_for(self, stream_name: str) -> datetime:
+        """Where a first read of ``stream_name`` begins: its own start date, else ``start_date``."""
+        return self.stream_start_dates.get(stream_name, self.start_date)
 
     def with_refresh_token(self, refresh_token: str) -> TrastpayConfig:
         """A copy holding a rotated refresh token."""
@@ -129,14 +147,29 @@ def _check_base_url(url: str) -> str:
     return url.rstrip("/")
 
 
-def _check_start_date(text: str, now: datetime) -> datetime:
-    try:
-        start = parse_instant(text)
-    except ValueError:
-        raise ConfigError("start_date", "is not a valid RFC 3339 date or date-time") from None
+def _check_start_date(text: str, now: datetime, name: str = "start_date") -> datetime:
+    start = _instant(text, name)
     if start > now:
-        raise ConfigError("start_date", "is in the future")
+        raise ConfigError(name, "is in the future")
     return start
+
+
+def _instant(text: str, name: str) -> datetime:
+    try:
+        return parse_instant(text)
+    except ValueError:
+        raise ConfigError(name, "is not a valid RFC 3339 date or date-time") from None
+
+
+def _check_backfill(raw: Mapping[str, Any], end_date: datetime | None) -> Backfill:
+    start = _instant(str(raw["start_date"]), "backfill.start_date")
+    end = _instant(str(raw["end_date"]), "backfill.end_date")
+    if end <= start:
+        raise ConfigError("backfill.end_date", "must be after backfill.start_date")
+    if end_date is not None and end > end_date:
+        raise ConfigError("backfill.end_date", "must not be after end_date")
+    cards = raw.get("card_tokens")
+    return Backfill(start, end, tuple(raw["streams"]), tuple(cards) if cards else None)
 
 
 def parse_config(raw: Mapping[str, Any], *, now: datetime | None = None) -> TrastpayConfig:
@@ -168,12 +201,21 @@ def parse_config(raw: Mapping[str, Any], *, now: datetime | None = None) -> Tras
         raise ConfigError("client_id", "must not be blank")
     card_tokens = raw.get("card_tokens")
     rps = raw.get("requests_per_second")
+    start_date = _check_start_date(str(raw["start_date"]), current)
+    end_date = _instant(str(raw["end_date"]), "end_date") if raw.get("end_date") else None
+    if end_date is not None and end_date <= start_date:
+        raise ConfigError("end_date", "must be after start_date")
+    stream_starts = {
+        name: _check_start_date(str(text), current, f"stream_start_dates.{name}")
+        for name, text in (raw.get("stream_start_dates") or {}).items()
+    }
+    backfill = _check_backfill(raw["backfill"], end_date) if raw.get("backfill") else None
     return TrastpayConfig(
         base_url=_check_base_url(str(raw["base_url"])),
         client_id=str(raw["client_id"]),
         device_id=str(raw["device_id"]),
         refresh_token=str(raw["refresh_token"]),
-        start_date=_check_start_date(str(raw["start_date"]), current),
+        start_date=start_date,
         lookback_days=int(raw["lookback_days"]),
         settlement_lag_days=int(raw["settlement_lag_days"]),
         page_size=int(raw["page_size"]),
@@ -188,4 +230,8 @@ def parse_config(raw: Mapping[str, Any], *, now: datetime | None = None) -> Tras
         pii_hash_key=str(pii_hash_key) if pii_hash_key else None,
         consent_id=raw.get("consent_id"),
         token_store_path=raw.get("token_store_path"),
+        end_date=end_date,
+        stream_start_dates=stream_starts,
+        backfill=backfill,
+        completeness_check=bool(raw["completeness_check"]),
     )

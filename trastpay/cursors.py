@@ -42,17 +42,27 @@ def format_instant(moment: datetime) -> str:
     return moment.astimezone(TASHKENT).replace(microsecond=0).isoformat()
 
 
-def read_start(config: TrastpayConfig, stream: StreamDef, cursor: datetime | None) -> datetime:
-    """Where a read begins: ``max(start_date, cursor - lookback_days - settlement lag)``.
+def reread_days(config: TrastpayConfig, stream: StreamDef) -> int:
+    """Days re-read before the saved cursor: ``lookback_days`` plus the stream's own window.
 
-    The settlement lag only applies to streams whose records keep changing after their cursor
-    value (``stream.settles``); re-reading that window at-least-once is what makes holds that post
-    or reverse later reach the destination.
+    The stream's own window is ``settlement_lag_days`` for streams whose records keep changing after
+    their cursor value (``stream.settles``: card holds), else its default ``reread_days``.
     """
+    own = config.settlement_lag_days if stream.settles else stream.reread_days
+    return config.lookback_days + own
+
+
+def read_start(config: TrastpayConfig, stream: StreamDef, cursor: datetime | None) -> datetime:
+    """Where a read begins: ``max(start, cursor - re-read window)`` (see :func:`reread_days`).
+
+    ``start`` is the stream's own entry of ``stream_start_dates``, else ``start_date``. Re-reading
+    that window at-least-once is what makes holds that post or reverse later, and records published
+    after a sync had passed them, reach the destination.
+    """
+    start = config.start_for(stream.name)
     if cursor is None:
-        return config.start_date
-    days = config.lookback_days + (config.settlement_lag_days if stream.settles else 0)
-    return max(config.start_date, cursor - timedelta(days=days))
+        return start
+    return max(start, cursor - timedelta(days=reread_days(config, stream)))
 
 
 _SUFFIX = operator.itemgetter(slice(19, None))

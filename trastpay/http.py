@@ -72,6 +72,8 @@ class Answer(NamedTuple):
     status: int
     content: bytes
     payload: dict[str, Any]
+    retries: int = 0
+    """Attempts before this one that failed (429, 5xx, broken, malformed); counted in sync_audit."""
 
 
 @dataclass
@@ -176,7 +178,7 @@ class Requestor:
                 )
                 if auth is not None and token is not None:
                     auth.accepted(token)
-                return answer
+                return answer if attempt == 1 else answer._replace(retries=attempt - 1)
             except _Unauthorized as unauthorized:
                 assert auth is not None
                 assert token is not None

@@ -3,11 +3,15 @@
 A read yields records in cursor order and, after each page, a :class:`Checkpoint` holding the
 cursor to save for that partition. The checkpoint is ``max(incoming cursor, greatest cursor
 yielded)``: it never moves backwards (a lookback window re-reads older records without lowering
-it) and never passes a record that has not been yielded yet (it is emitted after its page).
+it) and never passes a record that has not been yielded yet (it is emitted after its page),
+nor the API's ``complete_until`` watermark (:mod:`trastpay.watermark`). Every partition read
+leaves a :class:`~trastpay.completeness.PartitionAudit` in :attr:`TrastpaySession.audit`, which
+the ``sync_audit`` stream emits last.
 """
 
 from __future__ import annotations
 
+import logging
 import operator
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -18,19 +22,33 @@ from typing import Any
 from urllib.parse import quote
 
 from trastpay.client import TrastpayClient
-from trastpay.config import TrastpayConfig
+from trastpay.completeness import PartitionAudit, SyncAudit
+from trastpay.config import Backfill, TrastpayConfig
 from trastpay.cursors import TASHKENT, CursorTracker, format_instant, parse_instant, read_start
 from trastpay.errors import ConfigError, PaginationError, PayloadError, SchemaDriftError, StateError
 from trastpay.masking import clean_server_text, might_contain_pan, scrub_pans
 from trastpay.read_ahead import ReadAhead
 from trastpay.records import RecordProcessor
 from trastpay.streams import StreamDef, get_stream
+from trastpay.watermark import LateFinder, Watermark
 
 Clock = Callable[[], datetime]
 READ_AHEAD_RECORDS = 10_000
 """Records the read-ahead may hold in memory across all partitions waiting their turn (order of 10-20 MB)."""
-PageRecords = tuple[list[Any], bool]
-"""``(items, pan_free)``: one answer's records and whether its raw body provably held no card number."""
+logger = logging.getLogger("trastpay.completeness")
+
+
+@dataclass(frozen=True, slots=True)
+class PageRecords:
+    """One answer: its records, whether its raw body provably held no card number, its
+    ``complete_until``, the retries it took, and the window ``[start, end)`` it was asked for."""
+
+    items: list[Any]
+    pan_free: bool
+    complete_until: Any = None
+    retries: int = 0
+    start: datetime | None = None
+    end: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +104,17 @@ class TrastpaySession:
         self._parent_ids_seen: dict[tuple[str, str], list[str]] = {}
         self._ahead: dict[str, ReadAhead[PageRecords]] = {}
         self._since_state: dict[str, int] = {}  # per stream: records since a moved or forced checkpoint
+        self.audit = SyncAudit(self._now(), check=config.completeness_check)
+        """What each partition read of this sync did (the ``sync_audit`` stream's records)."""
+
+    @property
+    def passes_state_through(self) -> bool:
+        """A backfill: every STATE the adapters emit must be the incoming state, unchanged."""
+        return self.config.backfill is not None
+
+    def _backfill_of(self, stream: StreamDef) -> Backfill | None:
+        backfill = self.config.backfill
+        return backfill if backfill is not None and stream.name in backfill.streams else None
 
     def __enter__(self) -> TrastpaySession:
         return self
@@ -125,7 +154,14 @@ class TrastpaySession:
         return found
 
     def partitions(self, stream: StreamDef) -> Iterator[Partition]:
-        """Every partition of ``stream``, read from its parent through the same client."""
+        """Every partition of ``stream``, read from its parent through the same client.
+
+        In a backfill, a stream it does not name has none (it is not read at all), and its
+        ``card_tokens`` narrow the card-partitioned streams further.
+        """
+        backfill = self.config.backfill
+        if backfill is not None and stream.request_style != "audit" and stream.name not in backfill.streams:
+            return
         if not stream.partitioned:
             yield Partition(None, {})
             return
@@ -138,6 +174,10 @@ class TrastpaySession:
         if allow:
             self._require_linked_cards(keys)
             keys = [key for key in keys if key in allow]
+        backfill = self._backfill_of(stream)
+        if backfill is not None and backfill.card_tokens and parent.name == "cards":
+            self._require_linked_cards(keys, backfill.card_tokens, "backfill.card_tokens")
+            keys = [key for key in keys if key in backfill.card_tokens]
         for key in keys:
             yield Partition(key, {field_name: key})
 
@@ -149,19 +189,22 @@ class TrastpaySession:
             self._parent_ids_seen[(parent.name, parent_key)] = keys
         return keys
 
-    def _require_linked_cards(self, linked: list[str]) -> None:
+    def _require_linked_cards(
+        self, linked: list[str], wanted: Sequence[str] | None = None, name: str = "card_tokens"
+    ) -> None:
         """Every configured ``card_tokens`` entry must be one of the profile's cards."""
-        missing = [token for token in self.config.card_tokens or () if token not in linked]
+        chosen = self.config.card_tokens if wanted is None else wanted
+        missing = [token for token in chosen or () if token not in linked]
         if missing:
             raise ConfigError(
-                "card_tokens",
+                name,
                 f"{', '.join(missing)} {'is' if len(missing) == 1 else 'are'} not linked to this "
                 "Trastpay profile; remove it or read the cards stream for valid tokens",
             )
 
     def _parent_ids(self, parent: StreamDef, parent_key: str) -> Iterator[str]:
-        for items, _ in self._pages(parent, parent.path, None, None):
-            for item in items:
+        for page in self._pages(parent, parent.path, None, None, None):
+            for item in page.items:
                 value = item.get(parent_key) if isinstance(item, dict) else None
                 if not isinstance(value, str) or not value:
                     raise PayloadError(
@@ -201,19 +244,52 @@ class TrastpaySession:
     def read(
         self, stream: StreamDef, partition: Partition, cursor: str | None
     ) -> Iterator[dict[str, Any] | Checkpoint]:
-        """Records of one partition in cursor order, each page followed by a :class:`Checkpoint`."""
+        """Records of one partition in cursor order, each page followed by a :class:`Checkpoint`.
+
+        ``sync_audit`` yields the audit records of every partition finished so far.
+        """
         if stream.partitioned and partition.key is None:
             raise ValueError(f"stream '{stream.name}' is partitioned: read it per partition")
-        processor = self.processor(stream)
-        if not stream.incremental:
-            allow = self.config.card_tokens if stream.name == "cards" else None
-            for items, pan_free in self._pages_of(stream, partition, cursor):
-                for item in items:
-                    record = processor.process(item, partition.key, pan_free=pan_free)
-                    if allow is None or record.get("card_token") in allow:
-                        yield record
+        if stream.request_style == "audit":
+            for since, record in enumerate(self.audit.records(), start=1):
+                yield record
+                if since % STATE_EVERY_RECORDS == 0:
+                    yield Checkpoint(None, forced=True)  # one partition per record: there may be thousands
             yield Checkpoint(None)
             return
+        backfill = self._backfill_of(stream)
+        if self.config.backfill is not None and backfill is None:
+            yield Checkpoint(cursor if stream.incremental else None)  # a backfill reads only its streams
+            return
+        processor = self.processor(stream)
+        audit = PartitionAudit(
+            stream.name,
+            partition.key,
+            "backfill" if backfill else "incremental" if stream.incremental else "full_refresh",
+            cursor_in=cursor,
+        )
+        if not stream.incremental:
+            allow = self.config.card_tokens if stream.name == "cards" else None
+            for page in self._pages_of(stream, partition, cursor):
+                self._note_page(audit, page)
+                for item in page.items:
+                    record = processor.process(item, partition.key, pan_free=page.pan_free)
+                    if allow is None or record.get("card_token") in allow:
+                        audit.records += 1
+                        yield record
+            self.audit.finish(audit)
+            yield Checkpoint(None)
+            return
+        yield from self._read_incremental(stream, partition, cursor, audit, processor)
+
+    def _read_incremental(
+        self,
+        stream: StreamDef,
+        partition: Partition,
+        cursor: str | None,
+        audit: PartitionAudit,
+        processor: RecordProcessor,
+    ) -> Iterator[dict[str, Any] | Checkpoint]:
         try:
             tracker = CursorTracker(cursor)
         except ValueError:
@@ -229,25 +305,61 @@ class TrastpaySession:
         key = partition.key
         pages_read = 0
         last = cursor
-        for items, pan_free in self._pages_of(stream, partition, cursor):
+        backfill = audit.mode == "backfill"
+        watermark = Watermark()
+        late = LateFinder(cursor_field, None if backfill else cursor)
+        statements: list[dict[str, Any]] | None = [] if stream.name == "statements" and key else None
+        for page in self._pages_of(stream, partition, cursor):
             pages_read += 1
+            self._note_page(audit, page)
+            watermark.observe(page.complete_until, stream.path)
             # A page is checked whole before any of it is handed over: never part of a broken page.
-            records = [process(item, key, pan_free=pan_free) for item in items]
+            records = [process(item, key, pan_free=page.pan_free) for item in page.items]
             try:
                 tracker.observe_all(list(map(cursor_of, records)))
-                checkpoint = tracker.checkpoint()
+                late.scan(records, audit)
+                checkpoint = cursor if backfill else watermark.cap(tracker.checkpoint(), cursor)
             except ValueError:
                 raise PayloadError(
                     f"Stream '{stream.name}': field '{cursor_field}' is not an RFC 3339 timestamp."
                 ) from None
+            if stream.name == "card_transactions" and key:
+                self.audit.observe_card_operations(key, records)
+            if statements is not None:
+                statements.extend(records)
+            audit.records += len(records)
             yield from records
             since = self._since_state.get(stream.name, 0) + len(records)
             forced = since >= STATE_EVERY_RECORDS
             self._since_state[stream.name] = 0 if forced or checkpoint != last else since
             last = checkpoint
+            audit.cursor_out = checkpoint
             yield Checkpoint(checkpoint, forced)
         if pages_read == 0:
+            audit.cursor_out = cursor
             yield Checkpoint(cursor)
+        audit.complete_until = watermark.text
+        if audit.late_records:
+            logger.warning(
+                "Stream '%s'%s: %d record(s) found late behind the saved position %s, the oldest at %s "
+                "(re-read window %s); if that is near the window's start, the window is too short.",
+                stream.name,
+                f" partition {key}" if key else "",
+                audit.late_records,
+                cursor,
+                audit.late_oldest_cursor,
+                audit.window_text(),
+            )
+        self.audit.finish(audit)
+        if statements is not None:
+            self.audit.check_statements(audit, statements)
+
+    @staticmethod
+    def _note_page(audit: PartitionAudit, page: PageRecords) -> None:
+        audit.pages += 1
+        audit.retries += page.retries
+        if audit.pages == 1:
+            audit.window_start, audit.window_end = page.start, page.end
 
     def _pages_of(self, stream: StreamDef, partition: Partition, cursor: str | None) -> Iterator[PageRecords]:
         """The pages of one partition: from the read-ahead when it was announced, else fetched here."""
@@ -255,42 +367,64 @@ class TrastpaySession:
         pages = ahead.take((partition.key, cursor)) if ahead is not None else None
         return pages if pages is not None else self._page_producer(stream, partition, cursor)()
 
+    def _window(
+        self, stream: StreamDef, cursor: str | None, now: datetime
+    ) -> tuple[datetime, datetime | None]:
+        """``[start, end)`` of a read: the backfill's window, else from the re-read start to ``end_date``."""
+        backfill = self._backfill_of(stream)
+        if backfill is not None:
+            return backfill.start, min(backfill.end, now + timedelta(seconds=1))
+        start = read_start(self.config, stream, parse_instant(cursor) if cursor is not None else None)
+        end = self.config.end_date
+        return start, (min(end, now + timedelta(seconds=1)) if end is not None else None)
+
     def _page_producer(
         self, stream: StreamDef, partition: Partition, cursor: str | None
     ) -> Callable[[], Iterator[PageRecords]]:
         """What fetches one partition's pages (everything that needs the network, none of the records).
 
-        An incremental partition whose saved cursor is later than "now" has no pages.
+        An incremental partition whose saved cursor is later than "now" (or than ``end_date``) has
+        no pages, except in a backfill, which ignores the saved cursor.
         """
         path = stream.path.replace("{parent_id}", quote(partition.key or "", safe=""))
 
         def produce() -> Iterator[PageRecords]:
             if not stream.incremental:
-                yield from self._pages(stream, path, None, partition.key)
+                yield from self._pages(stream, path, None, None, partition.key)
                 return
             saved = parse_instant(cursor) if cursor is not None else None
             now = self.now()
-            if saved is not None and saved > now:
+            start, end = self._window(stream, cursor, now)
+            backfill = self._backfill_of(stream) is not None
+            if not backfill and saved is not None and (saved > now or (end is not None and saved >= end)):
                 return
-            start = read_start(self.config, stream, saved)
+            if end is not None and end <= start:
+                return
             if stream.request_style == "statement":
-                yield from self._statement_pages(stream, partition, start, now)
+                yield from self._statement_pages(stream, partition, start, end or now + timedelta(seconds=1))
             else:
-                yield from self._pages(stream, path, start, partition.key)
+                yield from self._pages(stream, path, start, end, partition.key)
 
         return produce
 
     def _pages(
-        self, stream: StreamDef, path: str, since: datetime | None, key: str | None
+        self,
+        stream: StreamDef,
+        path: str,
+        since: datetime | None,
+        until: datetime | None,
+        key: str | None,
     ) -> Iterator[PageRecords]:
-        """``(items, pan_free)`` per page of a ``full`` or ``list`` endpoint, following ``next_page``."""
+        """The pages of a ``full`` or ``list`` endpoint of partition ``key``, following ``next_page``."""
         if stream.request_style == "full":
             page = self.client.get_page(path, scope=stream.scope)
-            yield self._items(stream, page.payload, path), page.pan_free
+            yield PageRecords(self._items(stream, page.payload, path), page.pan_free, retries=page.retries)
             return
         params: dict[str, Any] = {"page_size": self.config.page_size}
         if since is not None:
             params["since"] = format_instant(since)
+        if until is not None:
+            params["until"] = format_instant(until)
         progress = PageProgress(stream, key)
         while True:
             page = self.client.get_page(path, params, scope=stream.scope)
@@ -299,18 +433,20 @@ class TrastpaySession:
             if next_page is not None and (not isinstance(next_page, str) or not next_page):
                 raise PayloadError(f"GET {path}: 'next_page' is not a page token string.")
             progress.check(items, page.payload, next_page)
-            yield items, page.pan_free
+            yield PageRecords(
+                items, page.pan_free, page.payload.get("complete_until"), page.retries, since, until
+            )
             if next_page is None:
                 return
             params = {**params, "page_token": next_page}
 
     def _statement_pages(
-        self, stream: StreamDef, partition: Partition, start: datetime, now: datetime
+        self, stream: StreamDef, partition: Partition, start: datetime, end: datetime
     ) -> Iterator[PageRecords]:
         body: dict[str, Any] = {
             "card_token": partition.key,
             "from": format_instant(start),
-            "to": format_instant(now + timedelta(seconds=1)),
+            "to": format_instant(end),
             "include_commission": True,
             "page": 0,
             "page_size": self.config.page_size,
@@ -323,7 +459,9 @@ class TrastpaySession:
             if next_page is not None and (type(next_page) is not int or next_page <= body["page"]):
                 raise PayloadError(f"POST {stream.path}: 'next_page' is not a later page number.")
             progress.check(items, page.payload, next_page)
-            yield items, page.pan_free
+            yield PageRecords(
+                items, page.pan_free, page.payload.get("complete_until"), page.retries, start, end
+            )
             if next_page is None:
                 return
             body = {**body, "page": next_page}

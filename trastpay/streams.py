@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-RequestStyle = Literal["full", "list", "statement"]
+RequestStyle = Literal["full", "list", "statement", "audit"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,7 +21,11 @@ class StreamDef:
     ``from``/``to`` and integer pages.
     ``settles`` marks streams whose records change for a while after their cursor value
     (card holds): their reads start ``lookback_days + settlement_lag_days`` before the saved
-    cursor (other incremental streams: ``lookback_days``).
+    cursor. Other incremental streams start ``lookback_days + reread_days`` before it:
+    ``reread_days`` is the stream's own default re-read window, for records that can appear
+    behind the cursor even though the API's ``complete_until`` watermark said the list was final
+    (``reread_why`` says how; docs/streams.md lists both). ``audit`` is the connector's own
+    ``sync_audit`` stream, produced by the session rather than read from the API.
     """
 
     name: str
@@ -36,6 +40,8 @@ class StreamDef:
     partition_field: str | None = None
     settles: bool = False
     method: Literal["GET", "POST"] = "GET"
+    reread_days: int = 0
+    reread_why: str = ""
 
     @property
     def incremental(self) -> bool:
@@ -68,6 +74,8 @@ STREAMS: tuple[StreamDef, ...] = (
         parent_key="card_token",
         partition_field="card_token",
         settles=True,
+        reread_why="Holds post or reverse up to days after occurred_at, which does not move: "
+        "settlement_lag_days re-reads them.",
         changes="Incremental on occurred_at per card; each read starts lookback_days + "
         "settlement_lag_days before the saved cursor so holds that post or reverse within the "
         "settlement window are emitted again.",
@@ -212,15 +220,35 @@ STREAMS: tuple[StreamDef, ...] = (
         cursor_field="occurred_at",
         scope="events:read",
         request_style="list",
+        reread_days=1,
+        reread_why="Events are published by the systems that made the change, some of them late; "
+        "complete_until covers the announced lag, one day more covers a publisher that misses it.",
         changes="Append-only log of every change of every record, incremental on occurred_at.",
     ),
 )
+"""The API's streams, in the order a sync reads them."""
+
+SYNC_AUDIT = StreamDef(
+    name="sync_audit",
+    path="",
+    primary_key=("sync_id", "stream", "partition"),
+    cursor_field=None,
+    scope="",
+    request_style="audit",
+    changes="Written by the connector: one record per stream and partition read in the sync (window, "
+    "records, pages, retries, late records, expected totals and the check's verdict). Append.",
+)
+"""The connector's completeness report, read after every API stream (see trastpay.completeness)."""
+
+EMITTED_STREAMS: tuple[StreamDef, ...] = (*STREAMS, SYNC_AUDIT)
+"""Every stream the adapters offer: the API's, then sync_audit last (it reports on the others)."""
 
 STREAMS_BY_NAME: dict[str, StreamDef] = {s.name: s for s in STREAMS}
+EMITTED_BY_NAME: dict[str, StreamDef] = {s.name: s for s in EMITTED_STREAMS}
 
 
 def get_stream(name: str) -> StreamDef:
     try:
-        return STREAMS_BY_NAME[name]
+        return EMITTED_BY_NAME[name]
     except KeyError:
-        raise KeyError(f"Unknown stream '{name}'. Known: {', '.join(STREAMS_BY_NAME)}") from None
+        raise KeyError(f"Unknown stream '{name}'. Known: {', '.join(EMITTED_BY_NAME)}") from None

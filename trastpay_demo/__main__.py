@@ -17,6 +17,7 @@ from trastpay_demo.summary import (
     compare_with_truth,
     format_minor,
     start_instant,
+    sync_audit_summary,
     table_counts,
     turnover_by_rail,
 )
@@ -135,6 +136,13 @@ def report(
             f"  {tier:<32}{count:>5} ({free:>3} free)  sent {format_minor(amount):>22}"
             f"  commission {format_minor(commission):>18}"
         )
+    audits = sync_audit_summary(connection, schema)
+    if audits:
+        print("\nsync_audit: what each sync read (statement checks: months that add up / that do not)")
+        header = f"{'sync started':<27}{'partitions':>11}{'records':>9}{'pages':>7}{'retries':>8}{'late':>6}"
+        print(f"  {header}  checks")
+        for started, partitions, records, pages, retries, late, checks in audits:
+            print(f"  {started:<27}{partitions:>11}{records:>9}{pages:>7}{retries:>8}{late:>6}  {checks}")
     comparisons = compare_with_truth(connection, schema, truth_for, since=since, transform=transform)
     failures = [c for c in comparisons if not c.ok]
     print("\nWarehouse vs sandbox truth (dedup on primary key, every field, *_minor sums to the tiyin)")

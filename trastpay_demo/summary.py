@@ -65,6 +65,24 @@ def commission_by_tier(connection: Any, schema: str) -> list[tuple[str, int, int
     return [(str(r[0]), int(r[1]), int(r[2]), int(r[3] or 0), int(r[4] or 0)) for r in rows]
 
 
+def sync_audit_summary(connection: Any, schema: str) -> list[tuple[str, int, int, int, int, int, str]]:
+    """Per sync (oldest first), from the ``sync_audit`` table: (started at, partitions read, records
+    emitted, pages, retries, late records, statement checks as ``ok/mismatch``); empty without the table."""
+    found = connection.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = 'sync_audit'",
+        [schema],
+    ).fetchone()
+    if not found or not found[0]:
+        return []
+    rows = connection.execute(
+        f"""SELECT min(sync_started_at)::VARCHAR, count(*), sum(records_emitted), sum(pages), sum(retries),
+                   sum(late_records), count(*) FILTER (WHERE "check" = 'ok'),
+                   count(*) FILTER (WHERE "check" = 'mismatch')
+            FROM "{schema}".sync_audit GROUP BY sync_id ORDER BY 1"""  # noqa: S608
+    ).fetchall()
+    return [(str(r[0]), *(int(v or 0) for v in r[1:6]), f"{r[6]}/{r[7]}") for r in rows]  # type: ignore[misc]
+
+
 def compare_with_truth(
     connection: Any,
     schema: str,

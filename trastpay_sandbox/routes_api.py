@@ -9,7 +9,7 @@ answer, which is what keeps the hot path fast.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any, cast
 
 import orjson
@@ -42,6 +42,7 @@ JSON = "application/json"
 _NO_STORE = {"Cache-Control": "no-store"}
 RAILS = frozenset({"UZCARD", "HUMO", "VISA", "MASTERCARD"})
 EXPORT_FORMATS = frozenset({"json", "xlsx", "pdf"})
+TASHKENT = timezone(timedelta(hours=5))
 
 # (path below the base, stream, scope, name of the parent-id path parameter or None)
 LIST_ROUTES: tuple[tuple[str, str, str, str | None], ...] = (
@@ -86,6 +87,15 @@ def whole_second_ceiling(when: datetime | None) -> datetime | None:
         return when.replace(microsecond=0) + timedelta(seconds=1)
     except OverflowError:
         return when.replace(microsecond=0)
+
+
+def complete_until(now: datetime) -> str:
+    """The list watermark: every record whose cursor is at or before it is already listed.
+
+    The world shows every record as soon as its cursor time has passed, so its own watermark is
+    "now"; the ``late_visible`` switch lowers it (see :mod:`trastpay_sandbox.session_faults`).
+    """
+    return now.astimezone(TASHKENT).replace(microsecond=0).isoformat()
 
 
 def make_list_endpoint(path: str, stream: str, scope: str, parent_param: str | None) -> Endpoint:
@@ -134,7 +144,9 @@ def make_list_endpoint(path: str, stream: str, scope: str, parent_param: str | N
             next_page = encode_page_token(
                 (cursor_value, sort_key_of(world.primary_key(stream), last)), filters
             )
-        return json_response({"items": items, "next_page": next_page})
+        return json_response(
+            {"items": items, "next_page": next_page, "complete_until": complete_until(world.now())}
+        )
 
     list_endpoint.__name__ = f"list_{stream}"
     return list_endpoint
@@ -221,8 +233,10 @@ async def post_statement(request: Request) -> Response:
     page = max(1, parse_int("page", body.get("page", 1), minimum=0, maximum=10_000_000))
     page_size = parse_page_size(body.get("page_size"))
     principal = principal_of(request, "statements:read")
+    world = context_of(request).world
+    watermark = complete_until(world.now()).encode()
     try:
-        items, next_page = context_of(request).world.statement_page(
+        items, next_page = world.statement_page(
             principal.customer_id,
             card_token,
             whole_second_ceiling(start) or start,
@@ -234,7 +248,8 @@ async def post_statement(request: Request) -> Response:
         )
     except KeyError:
         raise not_found(f"no card '{card_token}' for this customer", field="card_token") from None
-    tail = b"null}" if next_page is None else b"%d}" % (next_page + 1)
+    tail = b"null" if next_page is None else b"%d" % (next_page + 1)
+    tail += b',"complete_until":"' + watermark + b'"}'
     return Response(b"".join((b'{"items":', items, b',"next_page":', tail)), media_type=JSON)
 
 

@@ -19,7 +19,8 @@ which sits outside the fault layer so its journal also sees the 429s and 5xx tha
 ``late_visible`` {delay_s, every_n}
     every ``every_n``-th record (by a stable hash of its ``id``) stays invisible in data answers
     until the sandbox clock passes its cursor (``updated_at``, else ``occurred_at`` / ``paid_at``)
-    plus ``delay_s`` seconds; the truth hook always shows it.
+    plus ``delay_s`` seconds; the truth hook always shows it. The answer's ``complete_until``
+    watermark is moved back by ``delay_s``, as a real API would announce its publishing lag.
 ``coarse_cursors`` {seconds}
     card transactions carry ``occurred_at`` rounded down to a multiple of ``seconds`` in data
     answers *and* in the truth, so many records share one cursor value across page boundaries.
@@ -281,6 +282,7 @@ class SessionFaultMiddleware:
             return body
         if late is not None:
             items = self._visible(items, late, statement)
+            document["complete_until"] = self._lowered_watermark(document.get("complete_until"), late)
         if coarse is not None:
             items = [
                 {**item, "occurred_at": coarse_instant(item["occurred_at"], coarse["seconds"])}
@@ -290,6 +292,13 @@ class SessionFaultMiddleware:
             ]
         document["items"] = items
         return orjson.dumps(document)
+
+    def _lowered_watermark(self, watermark: object, late: dict[str, Any]) -> object:
+        """The answer's ``complete_until`` moved back by the hiding delay: what is final is older."""
+        if not isinstance(watermark, str):
+            return watermark
+        lowered = datetime.fromisoformat(watermark) - timedelta(seconds=late["delay_s"])
+        return lowered.isoformat()
 
     def _visible(self, items: list[Any], late: dict[str, Any], statement: bool) -> list[Any]:
         now = self.now()

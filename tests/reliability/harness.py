@@ -32,7 +32,8 @@ from typing import Any, Literal
 import orjson
 
 from trastpay.cursors import parse_instant
-from trastpay.streams import STREAMS_BY_NAME, get_stream
+from trastpay.schemas import load_schema
+from trastpay.streams import EMITTED_BY_NAME, STREAMS_BY_NAME, SYNC_AUDIT, get_stream
 from trastpay_sandbox.login_config import CLIENT_ID, login_config
 from trastpay_sandbox.testing import SandboxServer
 from trastpay_sandbox.verify import compare_stream
@@ -182,12 +183,14 @@ def _write_private(path: Path, document: Any) -> None:
 
 
 def _catalog(connector: Connector, config: Mapping[str, Any], streams: Sequence[str]) -> dict[str, Any]:
-    unknown = [s for s in streams if s not in STREAMS_BY_NAME]
+    unknown = [s for s in streams if s not in EMITTED_BY_NAME]
     if unknown:
         raise ValueError(f"unknown streams {unknown}")
     if connector == "airbyte":
         document = json.loads(_AIRBYTE_CATALOG.read_text(encoding="utf-8"))
         entries = [e for e in document["streams"] if e["stream"]["name"] in streams]
+        if SYNC_AUDIT.name in streams and all(e["stream"]["name"] != SYNC_AUDIT.name for e in entries):
+            entries.append(_audit_entry())
         for entry in entries:
             supported = entry["stream"]["supported_sync_modes"]
             entry["sync_mode"] = "incremental" if "incremental" in supported else "full_refresh"
@@ -200,6 +203,20 @@ def _catalog(connector: Connector, config: Mapping[str, Any], streams: Sequence[
             if item["breadcrumb"] == []:
                 item["metadata"]["selected"] = entry["tap_stream_id"] in streams
     return catalog
+
+
+def _audit_entry() -> dict[str, Any]:
+    """The configured-catalog entry of ``sync_audit`` (not in the acceptance tests' catalog)."""
+    return {
+        "stream": {
+            "name": SYNC_AUDIT.name,
+            "json_schema": load_schema(SYNC_AUDIT.name),
+            "supported_sync_modes": ["full_refresh"],
+            "source_defined_primary_key": [[k] for k in SYNC_AUDIT.primary_key],
+        },
+        "sync_mode": "full_refresh",
+        "destination_sync_mode": "append",
+    }
 
 
 def _command(

@@ -31,6 +31,7 @@ class FakeSession:
     check_error: ClassVar[TrastpayError | None] = None
     read_error: ClassVar[TrastpayError | None] = None
     on_first_use: ClassVar[Callable[[], None] | None] = None
+    passes_state_through = False  # never a backfill here
 
     def __init__(self, config: TrastpayConfig, on_rotate: Callable[[str], None], clock: Any = None) -> None:
         self.config = config

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 
@@ -73,7 +74,8 @@ def test_given_docs_when_compared_with_spec_then_config_table_lists_every_settin
         required, _type, default, _description = rows[name]
         assert required == ("yes" if name in spec["required"] else "no"), name
         expected_default = prop.get("default")
-        assert default.strip("`") == ("—" if expected_default is None else str(expected_default)), name
+        shown = json.dumps(expected_default) if isinstance(expected_default, bool) else str(expected_default)
+        assert default.strip("`") == ("—" if expected_default is None else shown), name
 
 
 def test_given_docs_when_compared_with_core_streams_then_streams_table_matches_keys_and_cursors() -> None:

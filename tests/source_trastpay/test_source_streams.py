@@ -29,6 +29,8 @@ Script = list[dict[str, Any] | Checkpoint]
 class ScriptedSession:
     """Plays back records and checkpoints per (stream, partition key) and records each read's cursor."""
 
+    passes_state_through = False  # never a backfill here
+
     def __init__(
         self,
         scripts: Mapping[tuple[str, str | None], Script],

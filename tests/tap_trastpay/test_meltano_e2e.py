@@ -124,3 +124,81 @@ def test_given_full_then_incremental_meltano_runs_when_compared_then_duckdb_equa
         connection.close()
     assert compared >= 3
     assert not problems, "\n".join(problems)
+
+
+def _meltano_state(meltano: Path, env: dict[str, str], state_id: str) -> str:
+    done = subprocess.run(
+        [str(meltano), "state", "get", state_id],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    return done.stdout.strip()
+
+
+def test_given_a_deleted_month_when_backfilled_with_meltano_then_it_is_back_and_the_state_is_unchanged(
+    meltano: Path, sandbox: SandboxServer, tmp_path: Path
+) -> None:
+    phone = sandbox.customers()[1]["phone"]
+    warehouse = tmp_path / "warehouse.duckdb"
+    config = login_config(
+        sandbox,
+        phone=phone,
+        device_id=DEVICE_ID + "-backfill",
+        start_date=START_DATE,
+        token_store_path=tmp_path / "refresh-token.json",
+    )
+    env = meltano_env(config, warehouse=warehouse)
+    suffix = uuid.uuid4().hex[:12]
+    state_id = f"dev:tap-trastpay-to-target-duckdb:{suffix}"
+    run_meltano(env, "install", meltano=meltano)
+    run_meltano(env, "run", "--state-id-suffix", suffix, "tap-trastpay", "target-duckdb", meltano=meltano)
+    state_before = _meltano_state(meltano, env, state_id)
+    # September in Tashkent, as the naive UTC instants target-duckdb stores
+    bounds = ["2026-08-31 19:00:00", "2026-09-30 19:00:00"]
+    connection = duckdb.connect(str(warehouse))
+    try:
+        counted = connection.execute(
+            "SELECT count(*) FROM trastpay.card_transactions WHERE occurred_at >= ?::TIMESTAMP "
+            "AND occurred_at < ?::TIMESTAMP",
+            bounds,
+        )
+        (removed,) = counted.fetchone() or (0,)
+        connection.execute(
+            "DELETE FROM trastpay.card_transactions WHERE occurred_at >= ?::TIMESTAMP "
+            "AND occurred_at < ?::TIMESTAMP",
+            bounds,
+        )
+    finally:
+        connection.close()
+    assert removed > 0, "the month holds no card operation: the case proves nothing"
+
+    backfill = '{"start_date": "2026-09-01", "end_date": "2026-10-01", "streams": ["card_transactions"]}'
+    backfill_env = {**env, "TAP_TRASTPAY_BACKFILL": backfill}
+    run_meltano(
+        backfill_env, "run", "--state-id-suffix", suffix, "tap-trastpay", "target-duckdb", meltano=meltano
+    )
+
+    assert _meltano_state(meltano, env, state_id) == state_before
+    connection = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        loaded = [utc_instants(row) for row in duckdb_rows(connection, "card_transactions", "trastpay")]
+        audit = connection.execute(
+            "SELECT stream, mode FROM trastpay.sync_audit WHERE mode = 'backfill'"
+        ).fetchall()
+    finally:
+        connection.close()
+    definition = next(s for s in STREAMS if s.name == "card_transactions")
+    result = compare_stream(
+        definition.name,
+        sandbox.truth(definition.name, phone),
+        loaded,
+        primary_key=definition.primary_key,
+        cursor_field=definition.cursor_field,
+    )
+    assert result.ok, result.describe()
+    assert audit, "the backfill run wrote no sync_audit record"
+    assert {row[0] for row in audit} == {"card_transactions"}

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from tap_trastpay.tap import TapTrastpay
 from trastpay.config import CONFIG_SCHEMA
-from trastpay.streams import STREAMS
+from trastpay.streams import EMITTED_STREAMS
 
 from .tap_harness import run_tap_process
 
@@ -57,8 +57,8 @@ def test_given_discover_when_offline_then_the_catalog_lists_every_core_stream_wi
     assert result.exit_code == 0, result.output
     catalog = json.loads(result.output[result.output.index("{") :])
     entries = {entry["tap_stream_id"]: entry for entry in catalog["streams"]}
-    assert set(entries) == {s.name for s in STREAMS}
-    for stream in STREAMS:
+    assert set(entries) == {s.name for s in EMITTED_STREAMS}
+    for stream in EMITTED_STREAMS:
         assert entries[stream.name]["key_properties"] == list(stream.primary_key)
         assert entries[stream.name].get("replication_key") == stream.cursor_field
 

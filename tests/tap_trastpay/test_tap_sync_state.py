@@ -99,7 +99,7 @@ def _records_before(result: SyncResult, state_index: int) -> dict[str, set[tuple
             states += 1
             if states == state_index:
                 break
-        elif message["type"] == "RECORD":
+        elif message["type"] == "RECORD" and message["stream"] in STREAMS_BY_NAME:  # not sync_audit
             stream = STREAMS_BY_NAME[message["stream"]]
             seen.setdefault(stream.name, set()).add(key_of(stream, message["record"]))
     return seen

@@ -3,7 +3,13 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from trastpay_demo.summary import commission_by_tier, format_minor, table_counts, turnover_by_rail
+from trastpay_demo.summary import (
+    commission_by_tier,
+    format_minor,
+    sync_audit_summary,
+    table_counts,
+    turnover_by_rail,
+)
 
 
 @pytest.fixture
@@ -53,3 +59,25 @@ def test_given_missing_tables_when_counted_then_zero_not_error(warehouse: duckdb
 def test_given_minor_units_when_formatted_then_exact_with_separators() -> None:
     assert format_minor(5_000_000_001) == "50,000,000.01 UZS"
     assert format_minor(-38000) == "-380.00 UZS"
+
+
+def test_given_sync_audit_rows_when_summarised_then_one_line_per_sync_oldest_first(
+    warehouse: duckdb.DuckDBPyConnection,
+) -> None:
+    assert sync_audit_summary(warehouse, "trastpay") == []
+    warehouse.execute(
+        "CREATE TABLE trastpay.sync_audit (sync_id VARCHAR, sync_started_at TIMESTAMP, stream VARCHAR,"
+        " partition VARCHAR, records_emitted BIGINT, pages BIGINT, retries BIGINT, late_records BIGINT,"
+        ' "check" VARCHAR)'
+    )
+    warehouse.execute(
+        "INSERT INTO trastpay.sync_audit VALUES"
+        " ('s2', '2026-11-03 12:00:00', 'card_transactions', 'crd_A', 40, 1, 2, 3, 'not_checked'),"
+        " ('s1', '2026-11-01 12:00:00', 'card_transactions', 'crd_A', 900, 1, 0, 0, 'not_checked'),"
+        " ('s1', '2026-11-01 12:00:00', 'statements', 'crd_A', 5, 1, 1, 0, 'ok'),"
+        " ('s1', '2026-11-01 12:00:00', 'events', 'all', 100, 2, 0, 0, 'not_checked')"
+    )
+    assert sync_audit_summary(warehouse, "trastpay") == [
+        ("2026-11-01 12:00:00", 3, 1005, 4, 1, 0, "1/0"),
+        ("2026-11-03 12:00:00", 1, 40, 1, 2, 3, "0/0"),
+    ]

@@ -92,7 +92,8 @@ def test_given_other_rail_filter_when_reading_statement_then_empty(caller: Any) 
 
     document = caller.statement(card_token=card["card_token"], rail=other, **WIDE).json()
 
-    assert document == {"items": [], "next_page": None}
+    now = caller.client.get("/_sandbox/clock").json()["now"]
+    assert document == {"items": [], "next_page": None, "complete_until": now}
 
 
 def test_given_statement_items_when_read_then_no_full_pan_anywhere(caller: Any) -> None:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
+import orjson
 import pytest
 
 from trastpay_sandbox.middleware import InjectedConnectionReset
@@ -114,6 +115,33 @@ def test_given_late_visible_records_when_listed_then_hidden_until_the_clock_pass
     caller.tokens = caller.refresh().json()
     visible = caller.get("/transfers", page_size=1000).json()["items"]
     assert len(visible) >= len(truth)
+
+
+def test_given_late_visible_records_when_listed_then_the_watermark_is_behind_every_hidden_one(
+    caller: Any,
+) -> None:
+    now = datetime.fromisoformat(caller.client.get("/_sandbox/clock").json()["now"])
+    plain = caller.get("/transfers", page_size=1000).json()
+    assert datetime.fromisoformat(plain["complete_until"]) == now
+    truth = [
+        orjson.loads(line)
+        for line in caller.client.get(
+            "/_sandbox/truth/transfers", params={"phone": caller.phone}
+        ).text.splitlines()
+    ]
+    _set(caller, {"late_visible": {"delay_s": 3 * 86400, "every_n": 2}})
+    answer = caller.get("/transfers", page_size=1000).json()
+    watermark = datetime.fromisoformat(answer["complete_until"])
+    assert watermark == now - timedelta(days=3)
+    shown = {item["id"] for item in answer["items"]}
+    hidden = [r for r in truth if r["id"] not in shown]
+    assert hidden, "nothing was hidden: the case proves nothing"
+    assert all(datetime.fromisoformat(r["updated_at"]) > watermark for r in hidden)
+    statement = caller.statement(
+        card_token=caller.get("/cards").json()["items"][0]["card_token"],
+        **{"from": "2026-01-01T00:00:00+05:00", "to": "2027-01-01T00:00:00+05:00"},
+    ).json()
+    assert datetime.fromisoformat(statement["complete_until"]) == watermark
 
 
 def test_given_coarse_cursors_when_reading_then_data_and_truth_share_rounded_times(caller: Any) -> None:
