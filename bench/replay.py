@@ -10,11 +10,16 @@ in its own process (ThreadingHTTPServer, HTTP/1.1 keep-alive), so it never share
 client or the harness.
 
     .venv/bin/python bench/replay.py serve --recording R   # prints the API URL, serves until killed
+
+Recording runs in its own process too (:func:`record_in_child`): a harness that held hundreds of
+megabytes of pages would lend that memory to every client it forks, and ``os.wait4`` would report
+it as the client's peak RSS.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import pickle
 import subprocess
 import sys
@@ -105,9 +110,9 @@ class ReplayTarget:
     The replay server checks no credentials; every login answers the same recorded-shape tokens.
     """
 
-    def __init__(self, api_url: str, recording: Recording) -> None:
+    def __init__(self, api_url: str, refresh: dict[str, Any]) -> None:
         self.api_url = api_url
-        self._refresh = recording.refresh
+        self._refresh = refresh
 
     def customers(self) -> list[dict[str, Any]]:
         return [{"phone": "replay"}]
@@ -165,6 +170,38 @@ def _handler(recording: Recording) -> type[BaseHTTPRequestHandler]:
     return Replay
 
 
+def refresh_answer_path(recording_path: Path) -> Path:
+    """Where :func:`record_in_child` leaves the recorded refresh answer (small JSON, for the logins)."""
+    return recording_path.with_suffix(".refresh.json")
+
+
+def record_in_child(
+    api_url: str, tokens: dict[str, Any], device_id: str, client_id: str, cards: list[str], out: Path
+) -> dict[str, Any]:
+    """Record in a child process (see the module docstring); answers the recorded refresh answer."""
+    request = out.with_suffix(".request.json")
+    asked = {
+        "api_url": api_url,
+        "tokens": tokens,
+        "device_id": device_id,
+        "client_id": client_id,
+        "cards": cards,
+    }
+    request.write_text(json.dumps(asked), encoding="utf-8")
+    command = [
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "record",
+        "--request",
+        str(request),
+        "--out",
+        str(out),
+    ]
+    subprocess.run(command, check=True, stdin=subprocess.DEVNULL)
+    answer: dict[str, Any] = json.loads(refresh_answer_path(out).read_text(encoding="utf-8"))
+    return answer
+
+
 @contextmanager
 def replay_server(recording_path: Path) -> Iterator[str]:
     """Serve ``recording_path`` from a child process; yields the API URL (base path included)."""
@@ -186,7 +223,18 @@ def main() -> None:
     sub = parser.add_subparsers(dest="command", required=True)
     serve = sub.add_parser("serve", help="serve a recording on a free 127.0.0.1 port")
     serve.add_argument("--recording", type=Path, required=True)
+    recorder = sub.add_parser("record", help="record from the sandbox (request: JSON file)")
+    recorder.add_argument("--request", type=Path, required=True)
+    recorder.add_argument("--out", type=Path, required=True)
     args = parser.parse_args()
+    if args.command == "record":
+        asked = json.loads(args.request.read_text(encoding="utf-8"))
+        made = record(
+            asked["api_url"], asked["tokens"], asked["device_id"], asked["client_id"], asked["cards"]
+        )
+        made.save(args.out)
+        refresh_answer_path(args.out).write_text(json.dumps(made.refresh), encoding="utf-8")
+        return
     recording = Recording.load(args.recording)
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(recording))
     server.daemon_threads = True

@@ -49,7 +49,7 @@ from bench_clients import (
     singer_catalog,
 )
 from measure import Result, run_client
-from replay import Recording, ReplayTarget, record, replay_server
+from replay import ReplayTarget, record_in_child, replay_server
 from report import Table, print_table, print_targets, write_markdown
 
 from trastpay_sandbox.testing import SandboxServer
@@ -120,27 +120,25 @@ def measure_clients(
     return results
 
 
-def replayed(sandbox: SandboxServer, workdir: Path, cards: list[str]) -> Path:
-    """Record ``cards`` from the sandbox into a file the replay server serves."""
+def replayed(sandbox: SandboxServer, workdir: Path, cards: list[str]) -> tuple[Path, dict[str, Any]]:
+    """Record ``cards`` from the sandbox (in a child process); the file and the recorded refresh answer."""
     device_id = "dev-bench-recorder"
     tokens = sandbox.login(sandbox.customers()[0]["phone"], device_id=device_id, client_id=CLIENT_ID)
     began = time.perf_counter()
-    recording = record(sandbox.api_url, tokens, device_id, CLIENT_ID, cards)
-    path = recording.save(workdir / "replay.pickle")
-    pages = sum(len(p) for p in recording.statements.values())
-    print(
-        f"   recorded {pages:,} pages of {len(cards)} card(s) in {time.perf_counter() - began:.1f} s",
-        flush=True,
-    )
-    return path
+    path = workdir / "replay.pickle"
+    refresh = record_in_child(sandbox.api_url, tokens, device_id, CLIENT_ID, cards, path)
+    print(f"   recorded {len(cards)} card(s) in {time.perf_counter() - began:.1f} s", flush=True)
+    return path, refresh
 
 
-def measure_replay(recording: Path, workdir: Path, card: str, runs: int, table: Table, title: str) -> Table:
+def measure_replay(
+    recorded: tuple[Path, dict[str, Any]], workdir: Path, card: str, runs: int, table: Table, title: str
+) -> Table:
     """The connectors and the raw client reading ``card`` from the replay server."""
+    recording, refresh = recorded
     with replay_server(recording) as api_url:
-        target = ReplayTarget(api_url, Recording.load(recording))
         print(f"   -- {title}", flush=True)
-        results = measure_clients(target, workdir, card, runs, (RAW, SOURCE, TAP))
+        results = measure_clients(ReplayTarget(api_url, refresh), workdir, card, runs, (RAW, SOURCE, TAP))
     return Table(table.transactions, table.card_records, results, title=title)
 
 
@@ -165,16 +163,16 @@ def measure_size(
         discover_tap(sandbox, workdir, card)
         table = Table(transactions, counts[card], measure_clients(sandbox, workdir, card, runs, clients))
         tables = [table]
-        replay = measure_replay(
-            replayed(sandbox, workdir, [card]), workdir, card, runs, table, "largest card, replay"
-        )
-        tables.append(replay)
         for client in (SOURCE, TAP):
             launch = client.prepare(sandbox, workdir, EVERY_CARD, EARLY)
             run = run_client(launch.command, launch.markers)
             facts.every_card[(transactions, client.name)] = run
             figures = f"peak RSS {run.peak_rss_mb:.0f} MB, CPU {run.cpu_s:.1f} s, wall {run.wall_s:.1f} s"
             print(f"   {client.name}, every card: {run.records:,} records, {figures}", flush=True)
+        replay = measure_replay(
+            replayed(sandbox, workdir, [card]), workdir, card, runs, table, "largest card, replay"
+        )
+        tables.append(replay)
         if not facts.startup and startup_runs:
             facts.startup = startup.measure(sandbox, startup_runs)
             for line in startup.lines(facts.startup):
