@@ -1,8 +1,9 @@
 """The benchmarked clients: how to configure and launch each against a running sandbox.
 
 Every launch logs in afresh (its own device id), so no two runs share a refresh token and a
-rotation never collides with another run's. Each client reads the same single card with
-page_size 1000.
+rotation never collides with another run's. Each client reads the same single card (or, given
+:data:`EVERY_CARD`, every card of the customer) with page_size 1000, from the sandbox or from a
+:class:`replay.ReplayTarget` (anything with ``api_url``, ``customers()`` and ``login()``).
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ VENV_BIN = Path(sys.executable).parent
 CLIENT_ID = "trastpay-connectors"
 SCOPES = ["cards:read", "statements:read"]
 _logins = count(1)
+EVERY_CARD = ""
+"""The card argument that means "every card of the customer" (no card filter)."""
 
 
 @dataclass(frozen=True)
@@ -64,15 +67,16 @@ def _token_config(sandbox: SandboxServer, workdir: Path, card: str, name: str) -
         "base_url": sandbox.api_url,
         "access_token": tokens["access_token"],
         "device_id": device_id,
-        "card_token": card,
     }
+    if card != EVERY_CARD:
+        config["card_token"] = card
     return _write(workdir / f"{name}-config.json", config)
 
 
 def connector_config(sandbox: SandboxServer, workdir: Path, card: str, start_date: str) -> dict[str, Any]:
     """A fresh config for ``source-trastpay`` and ``tap-trastpay`` reading one card."""
     device_id = f"dev-bench-{next(_logins)}"
-    return login_config(
+    config = login_config(
         sandbox,
         device_id=device_id,
         client_id=CLIENT_ID,
@@ -82,6 +86,9 @@ def connector_config(sandbox: SandboxServer, workdir: Path, card: str, start_dat
         page_size=1000,
         card_tokens=[card],
     )
+    if card == EVERY_CARD:
+        del config["card_tokens"]
+    return config
 
 
 def airbyte_catalog(workdir: Path) -> Path:

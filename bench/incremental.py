@@ -20,12 +20,20 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench_clients import VENV_BIN, airbyte_catalog, bytecode_cache, connector_config, singer_catalog
+from bench_clients import (
+    EVERY_CARD,
+    VENV_BIN,
+    airbyte_catalog,
+    bytecode_cache,
+    connector_config,
+    singer_catalog,
+)
 
 from trastpay_sandbox.testing import SandboxServer
 
 CARDS = 50
-TARGET_S = 3.0
+TARGET_S = {"source-trastpay read": 1.5, "tap-trastpay": 1.0}
+"""Issue 19's no-op targets, median wall seconds (issue 6 asked for 3 s)."""
 
 
 Figures = tuple[float, int, int]
@@ -49,8 +57,7 @@ def _records(messages: list[dict[str, Any]]) -> int:
 
 def source_runs(sandbox: SandboxServer, workdir: Path, runs: int) -> list[Figures]:
     """``source-trastpay read`` with the state (and rotated config) of the previous run."""
-    config = connector_config(sandbox, workdir, "", "2000-01-01")
-    del config["card_tokens"]
+    config = connector_config(sandbox, workdir, EVERY_CARD, "2000-01-01")
     config_path = workdir / "source-config.json"
     catalog = airbyte_catalog(workdir)
     state: list[dict[str, Any]] = []
@@ -76,8 +83,7 @@ def source_runs(sandbox: SandboxServer, workdir: Path, runs: int) -> list[Figure
 
 def tap_runs(sandbox: SandboxServer, workdir: Path, runs: int) -> list[Figures]:
     """``tap-trastpay`` with the last STATE of the previous run (rotation goes to its token store)."""
-    config = connector_config(sandbox, workdir, "", "2000-01-01")
-    del config["card_tokens"]
+    config = connector_config(sandbox, workdir, EVERY_CARD, "2000-01-01")
     config_path = workdir / "tap-config.json"
     config_path.write_text(json.dumps(config), encoding="utf-8")
     discovered = subprocess.run(
@@ -102,9 +108,10 @@ def tap_runs(sandbox: SandboxServer, workdir: Path, runs: int) -> list[Figures]:
     return figures
 
 
-def measure(runs: int) -> list[str]:
-    """Both connectors' no-op incrementals; one printable line each."""
+def measure(runs: int) -> tuple[list[str], dict[str, float]]:
+    """Both connectors' no-op incrementals: one printable line each, and each median wall."""
     lines = []
+    walls: dict[str, float] = {}
     with SandboxServer(
         customers=1, history_days=183, transactions=100_000, cards_per_customer=CARDS
     ) as sandbox:
@@ -114,13 +121,15 @@ def measure(runs: int) -> list[str]:
             wall = statistics.median(f[0] for f in figures)
             records = statistics.median(f[1] for f in figures)
             requests = statistics.median(f[2] for f in figures)
-            verdict = "met" if wall <= TARGET_S else "missed"
+            walls[name] = wall
+            target = TARGET_S[name]
+            verdict = "met" if wall <= target else "not met"
             lines.append(
                 f"incremental, nothing new, {CARDS} cards, {name}: median wall {wall:.2f} s over {runs} runs "
-                f"(target <= {TARGET_S:.0f} s: {verdict}); {records:,.0f} records re-read by the lookback "
+                f"(target <= {target} s: {verdict}); {records:,.0f} records re-read by the lookback "
                 f"window; ~{requests:.0f} data requests per run"
             )
-    return lines
+    return lines, walls
 
 
 def main() -> None:
@@ -128,7 +137,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
     bytecode_cache(True)
-    for line in measure(args.runs):
+    for line in measure(args.runs)[0]:
         print(line)
 
 

@@ -19,7 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench_clients import VENV_BIN, airbyte_catalog, bytecode_cache, connector_config
+from bench_clients import EVERY_CARD, VENV_BIN, airbyte_catalog, bytecode_cache, connector_config
 from measure import MESSAGES, run_client
 
 from trastpay_sandbox.testing import SandboxServer
@@ -38,8 +38,7 @@ def scenario(history_days: int, page_size: int, transactions: int | None) -> dic
         tempfile.TemporaryDirectory() as tmp,
     ):
         workdir = Path(tmp)
-        config = connector_config(sandbox, workdir, "", "2000-01-01")
-        del config["card_tokens"]
+        config = connector_config(sandbox, workdir, EVERY_CARD, "2000-01-01")
         config["page_size"] = page_size
         config["requests_per_second"] = RATE
         config_path = workdir / "source-config.json"

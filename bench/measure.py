@@ -60,6 +60,11 @@ class Result:
         return statistics.median(run.cpu_s for run in self.runs)
 
     @property
+    def records_per_cpu_s(self) -> float:
+        """Records per CPU-second of the client process alone (the sandbox's CPU is not in it)."""
+        return statistics.median(run.records / max(run.cpu_s, 1e-9) for run in self.runs)
+
+    @property
     def peak_rss_mb(self) -> float:
         return max(run.peak_rss_mb for run in self.runs)
 

@@ -1,8 +1,9 @@
 """The raw ceiling: the least work a client can do to page one card and emit JSON lines.
 
 urllib3 with one keep-alive connection and orjson; every record goes to stdout as one line, so
-the benchmark can count records by counting lines. Config (JSON file): ``base_url`` (API root),
-``access_token``, ``device_id``, ``card_token``.
+the benchmark can count records by counting lines. It asks for the same pages as the connectors
+(``include_commission``, page_size 1000). Config (JSON file): ``base_url`` (API root),
+``access_token``, ``device_id``, and ``card_token`` (one card) or none (every card of ``GET /cards``).
 
     python bench/raw_client.py --config C > /dev/null
 """
@@ -22,8 +23,8 @@ FROM = "2000-01-01T00:00:00+05:00"
 TO = "2100-01-01T00:00:00+05:00"
 
 
-def read_card(config: dict[str, Any]) -> int:
-    """Write every record of the configured card to stdout; answers the record count."""
+def read_cards(config: dict[str, Any]) -> int:
+    """Write every record of the configured card (or of every card) to stdout; answers the record count."""
     url = urlsplit(str(config["base_url"]).rstrip("/"))
     pool = urllib3.HTTPConnectionPool(
         url.hostname or "127.0.0.1", url.port, maxsize=1, retries=False, timeout=120
@@ -33,21 +34,28 @@ def read_card(config: dict[str, Any]) -> int:
         "X-Device-Id": str(config["device_id"]),
         "Content-Type": "application/json",
     }
+    if "card_token" in config:
+        cards = [str(config["card_token"])]
+    else:
+        listed = pool.urlopen("GET", url.path + "/cards", headers=headers)
+        cards = [str(card["card_token"]) for card in orjson.loads(listed.data)["items"]]
     out = sys.stdout.buffer
     count = 0
-    page: int | None = 0
-    while page is not None:
-        body = orjson.dumps(
-            {"card_token": config["card_token"], "from": FROM, "to": TO, "page": page, "page_size": 1000}
-        )
-        response = pool.urlopen("POST", url.path + "/statement", body=body, headers=headers)
-        if response.status != 200:
-            raise SystemExit(f"statement page {page}: HTTP {response.status}: {response.data[:200]!r}")
-        document: dict[str, Any] = orjson.loads(response.data)
-        items: list[Any] = document["items"]
-        out.write(b"".join(orjson.dumps(item, option=orjson.OPT_APPEND_NEWLINE) for item in items))
-        count += len(items)
-        page = document["next_page"]
+    for card in cards:
+        page: int | None = 0
+        while page is not None:
+            body = orjson.dumps(
+                {"card_token": card, "from": FROM, "to": TO, "include_commission": True, "page": page}
+                | {"page_size": 1000}
+            )
+            response = pool.urlopen("POST", url.path + "/statement", body=body, headers=headers)
+            if response.status != 200:
+                raise SystemExit(f"statement page {page}: HTTP {response.status}: {response.data[:200]!r}")
+            document: dict[str, Any] = orjson.loads(response.data)
+            items: list[Any] = document["items"]
+            out.write(b"".join(orjson.dumps(item, option=orjson.OPT_APPEND_NEWLINE) for item in items))
+            count += len(items)
+            page = document["next_page"]
     out.flush()
     pool.close()
     return count
@@ -57,7 +65,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--config", type=Path, required=True, help="JSON config file")
     args = parser.parse_args()
-    read_card(orjson.loads(args.config.read_bytes()))
+    read_cards(orjson.loads(args.config.read_bytes()))
 
 
 if __name__ == "__main__":

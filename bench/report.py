@@ -16,7 +16,17 @@ RSS_CAP_MB = 120.0
 RSS_CAP_SIZE = 1_000_000
 RSS_GROWTH = 1.10
 ANALYSIS_MARKER = "<!-- analysis: kept by bench/run.py -->"
-HEADER = ("client", "records", "records/s", "x raw", "peak RSS MB", "CPU s", "wall s")
+HEADER = (
+    "client",
+    "records",
+    "records/s",
+    "x raw",
+    "records/CPU s",
+    "x raw (CPU)",
+    "peak RSS MB",
+    "CPU s",
+    "wall s",
+)
 
 
 @dataclass
@@ -27,6 +37,8 @@ class Table:
     card_records: int
     results: list[Result]
     startup: dict[str, float] = field(default_factory=dict)
+    title: str = ""
+    """What was read from which server, e.g. "largest card, sandbox"; empty for the issue-6 table."""
 
     def result(self, client: str) -> Result:
         found = self.find(client)
@@ -41,12 +53,15 @@ class Table:
 def rows(table: Table, raw: str) -> list[tuple[str, ...]]:
     """The table's cells, medians formatted for reading."""
     ceiling = table.result(raw).records_per_s
+    cpu_ceiling = table.result(raw).records_per_cpu_s
     return [
         (
             result.client,
             f"{result.records:,}",
             f"{result.records_per_s:,.0f}",
             f"{result.records_per_s / ceiling:.2f}",
+            f"{result.records_per_cpu_s:,.0f}",
+            f"{result.records_per_cpu_s / cpu_ceiling:.2f}",
             f"{result.peak_rss_mb:.0f}",
             f"{result.cpu_s:.2f}",
             f"{result.wall_s:.2f}",
@@ -59,6 +74,8 @@ def targets(tables: list[Table], raw: str, baselines: dict[str, str]) -> list[tu
     """Each target of the issue that these tables can judge: (what, measured, met)."""
     verdicts: list[tuple[str, str, bool]] = []
     for table in tables:
+        if table.title:
+            continue  # issue 6 judged the largest card read from the sandbox only
         ceiling = table.result(raw).records_per_s
         for client, (floor, share, lead) in THROUGHPUT.items():
             result = table.find(client)
@@ -78,7 +95,7 @@ def targets(tables: list[Table], raw: str, baselines: dict[str, str]) -> list[tu
             verdicts.append(
                 (f"{client} >= {lead}x its baseline ({size})", f"{rate / base:.2f}x", rate >= lead * base)
             )
-    by_size = {table.transactions: table for table in tables}
+    by_size = {table.transactions: table for table in tables if not table.title}
     big, small = by_size.get(RSS_CAP_SIZE), by_size.get(100_000)
     for client in THROUGHPUT:
         if big is not None and big.find(client) is not None:
@@ -141,13 +158,20 @@ def _text_table(header: tuple[str, ...], body: list[tuple[str, ...]]) -> str:
     return "\n".join(lines)
 
 
+def heading(table: Table) -> str:
+    """The table's heading: world size, what was read, from which server."""
+    what = table.title or "largest card, sandbox"
+    return f"{table.transactions:,} transactions, {what} ({table.card_records:,} records)"
+
+
 def print_table(table: Table, raw: str, baselines: dict[str, str]) -> None:
-    print(f"\n{table.transactions:,} transactions (one card: {table.card_records:,} records), medians")
+    print(f"\n{heading(table)}, medians")
     print(_text_table(HEADER, rows(table, raw)))
-    print(
-        "start-up (median wall s): "
-        + ", ".join(f"{name} {value:.2f}" for name, value in table.startup.items())
-    )
+    if table.startup:
+        print(
+            "start-up (median wall s): "
+            + ", ".join(f"{name} {value:.2f}" for name, value in table.startup.items())
+        )
 
 
 def print_targets(tables: list[Table], raw: str, baselines: dict[str, str]) -> None:
@@ -164,6 +188,7 @@ def write_markdown(
     argv: list[str],
     cache: str,
     scenarios: list[str] | None = None,
+    sections: list[str] | None = None,
 ) -> None:
     """Write the tables, targets, scenarios and machine to ``path``.
 
@@ -187,6 +212,11 @@ def write_markdown(
         "included (as a user experiences a sync); records are counted by scanning the client's stdout "
         "pipe for RECORD messages (raw client: lines) in C, so the client does no extra work. Peak RSS "
         "and CPU seconds are the client's own (`os.wait4`); the sandbox shares the machine's cores. "
+        "records/CPU s is records over those CPU seconds (start-up included), so the server's work "
+        "and the machine's load stay out of it; compare ratios within one run, never across runs. "
+        "Each size is read twice: from the sandbox, and from a static replay server (`bench/replay.py`) "
+        "serving the same pages recorded from it, whose raw ceiling measures the client rather than "
+        "the server. The multi-card tables read every card of one customer. "
         "`bench/profile_connectors.py` profiles both connectors on the same set-up.",
         "",
         "## Machine",
@@ -195,13 +225,15 @@ def write_markdown(
         f"- bytecode cache of the clients: {cache}",
     ]
     for table in tables:
-        lines += ["", f"## {table.transactions:,} transactions (card of {table.card_records:,} records)", ""]
+        lines += ["", f"## {heading(table)}", ""]
         lines.append("| " + " | ".join(HEADER) + " |")
         lines.append("|---|" + "---:|" * (len(HEADER) - 1))
         lines += ["| " + " | ".join(row) + " |" for row in rows(table, raw)]
         if table.startup:
             lines += ["", "Start-up (median wall seconds):", ""]
             lines += [f"- {name}: {value:.2f} s" for name, value in table.startup.items()]
+    if sections:
+        lines += ["", *sections]
     lines += ["", "## Targets (issue 6)", "", "| target | measured | met |", "|---|---:|---|"]
     lines += [
         f"| {what} | {measured} | {'yes' if met else '**no**'} |"

@@ -1,19 +1,23 @@
-"""``make bench``: records/s, CPU, peak RSS and start-up of both connectors against their baselines.
+"""``make bench``: records/s, CPU, peak RSS and start-up of both connectors against two ceilings.
 
 For each size (card transactions of one sandbox customer) it starts a sandbox, warms its cache
 with one untimed pass over every card, picks the card with the most records, then runs each
 client as a subprocess (at least 3 runs, medians) reading that card at page_size 1000, its
-output drained and counted by this process (see ``measure``). It prints the table and the
-issue's targets met or missed, and writes ``docs/performance.md``.
+output drained and counted by this process (see ``measure``). The same card is then recorded and
+read again from a static replay server (``replay``: the raw ceiling there measures the client, not
+the sandbox), and each connector reads every card of the world once (peak RSS). A multi-card
+scenario (one customer, ~200,000 transactions over all its cards) is measured the same way from
+both servers; start-up of every command (``startup``) and the no-op incremental
+(``incremental``) complete the run. It prints each table and each target of issues 6 and 19 with
+its figure and verdict, and writes ``docs/performance.md``.
 
-    .venv/bin/python bench/run.py [--sizes 100000,1000000] [--runs 3] [--quick]
+    .venv/bin/python bench/run.py [--sizes 100000,1000000] [--runs 3] [--quick] [--latency]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -25,10 +29,14 @@ from urllib.parse import urlsplit
 import incremental
 import latency
 import orjson
+import startup
+import targets
 import urllib3
 from bench_clients import (
     AIRBYTE_BASELINE,
+    CLIENT_ID,
     CLIENTS,
+    EVERY_CARD,
     RAW,
     SINGER_BASELINE,
     SOURCE,
@@ -40,7 +48,8 @@ from bench_clients import (
     connector_config,
     singer_catalog,
 )
-from measure import Result, run_client, time_command
+from measure import Result, run_client
+from replay import ReplayTarget, record_in_child, replay_server
 from report import Table, print_table, print_targets, write_markdown
 
 from trastpay_sandbox.testing import SandboxServer
@@ -93,25 +102,49 @@ def discover_tap(sandbox: SandboxServer, workdir: Path, card: str) -> None:
     airbyte_catalog(workdir)
 
 
-def startup(sandbox: SandboxServer, workdir: Path, card: str, runs: int) -> dict[str, float]:
-    """Median wall seconds of the connectors' cheapest commands and of a read with nothing to read."""
-    now = sandbox.now()
-    timings: dict[str, list[float]] = {}
-    for _ in range(runs):
-        for name, command in (
-            ("source-trastpay spec", [str(VENV_BIN / "source-trastpay"), "spec"]),
-            ("tap-trastpay --about", [str(VENV_BIN / "tap-trastpay"), "--about"]),
-        ):
-            timings.setdefault(name, []).append(time_command(command))
-        for client in (SOURCE, TAP):
-            launch = client.prepare(sandbox, workdir, card, now)
-            timings.setdefault(f"{client.name} (empty read)", []).append(
-                run_client(launch.command, launch.markers).wall_s
-            )
-    return {name: statistics.median(values) for name, values in timings.items()}
+def measure_clients(
+    server: Any, workdir: Path, card: str, runs: int, clients: tuple[Client, ...]
+) -> list[Result]:
+    """Each client ``runs`` times reading ``card`` (or every card) from ``server``; medians per client."""
+    results: list[Result] = []
+    for client in clients:
+        result = Result(client.name)
+        for _ in range(runs):
+            launch = client.prepare(server, workdir, card, EARLY)
+            result.runs.append(run_client(launch.command, launch.markers))
+        print(f"   {client.name}: {result.records:,} records, {result.records_per_s:,.0f} records/s, "
+              f"{result.records_per_cpu_s:,.0f} records/CPU s "
+              f"(runs: {', '.join(f'{r.records / r.wall_s:,.0f}' for r in result.runs)}), "
+              f"{result.peak_rss_mb:.0f} MB", flush=True)  # fmt: skip
+        results.append(result)
+    return results
 
 
-def measure_size(transactions: int, runs: int, clients: tuple[Client, ...]) -> Table:
+def replayed(sandbox: SandboxServer, workdir: Path, cards: list[str]) -> tuple[Path, dict[str, Any]]:
+    """Record ``cards`` from the sandbox (in a child process); the file and the recorded refresh answer."""
+    device_id = "dev-bench-recorder"
+    tokens = sandbox.login(sandbox.customers()[0]["phone"], device_id=device_id, client_id=CLIENT_ID)
+    began = time.perf_counter()
+    path = workdir / "replay.pickle"
+    refresh = record_in_child(sandbox.api_url, tokens, device_id, CLIENT_ID, cards, path)
+    print(f"   recorded {len(cards)} card(s) in {time.perf_counter() - began:.1f} s", flush=True)
+    return path, refresh
+
+
+def measure_replay(
+    recorded: tuple[Path, dict[str, Any]], workdir: Path, card: str, runs: int, table: Table, title: str
+) -> Table:
+    """The connectors and the raw client reading ``card`` from the replay server."""
+    recording, refresh = recorded
+    with replay_server(recording) as api_url:
+        print(f"   -- {title}", flush=True)
+        results = measure_clients(ReplayTarget(api_url, refresh), workdir, card, runs, (RAW, SOURCE, TAP))
+    return Table(table.transactions, table.card_records, results, title=title)
+
+
+def measure_size(
+    transactions: int, runs: int, clients: tuple[Client, ...], facts: targets.Issue19, startup_runs: int
+) -> list[Table]:
     """Start a sandbox of ``transactions`` card operations and measure every client on it."""
     began = time.perf_counter()
     with (
@@ -128,19 +161,47 @@ def measure_size(transactions: int, runs: int, clients: tuple[Client, ...]) -> T
         print(f"   warmed {sum(counts.values()):,} records on {len(counts)} cards; reading the largest card "
               f"({counts[card]:,} records)", flush=True)  # fmt: skip
         discover_tap(sandbox, workdir, card)
-        results: list[Result] = []
-        for client in clients:
-            result = Result(client.name)
-            for _ in range(runs):
-                launch = client.prepare(sandbox, workdir, card, EARLY)
-                result.runs.append(run_client(launch.command, launch.markers))
-            last = result.runs[-1]
-            print(f"   {client.name}: {result.records:,} records, {result.records_per_s:,.0f} records/s "
-                  f"(runs: {', '.join(f'{r.records / r.wall_s:,.0f}' for r in result.runs)}), "
-                  f"{last.peak_rss_mb:.0f} MB", flush=True)  # fmt: skip
-            results.append(result)
-        startups = startup(sandbox, workdir, card, runs)
-    return Table(transactions=transactions, card_records=counts[card], results=results, startup=startups)
+        table = Table(transactions, counts[card], measure_clients(sandbox, workdir, card, runs, clients))
+        tables = [table]
+        for client in (SOURCE, TAP):
+            launch = client.prepare(sandbox, workdir, EVERY_CARD, EARLY)
+            run = run_client(launch.command, launch.markers)
+            facts.every_card[(transactions, client.name)] = run
+            figures = f"peak RSS {run.peak_rss_mb:.0f} MB, CPU {run.cpu_s:.1f} s, wall {run.wall_s:.1f} s"
+            print(f"   {client.name}, every card: {run.records:,} records, {figures}", flush=True)
+        replay = measure_replay(
+            replayed(sandbox, workdir, [card]), workdir, card, runs, table, "largest card, replay"
+        )
+        tables.append(replay)
+        if not facts.startup and startup_runs:
+            facts.startup = startup.measure(sandbox, startup_runs)
+            for line in startup.lines(facts.startup):
+                print(f"   {line}", flush=True)
+    return tables
+
+
+def measure_multi_card(transactions: int, runs: int, facts: targets.Issue19) -> list[Table]:
+    """One customer, ``transactions`` card operations over all its cards: every card, sandbox and replay."""
+    with (
+        SandboxServer(customers=1, transactions=transactions) as sandbox,
+        tempfile.TemporaryDirectory() as tmp,
+    ):
+        workdir = Path(tmp)
+        counts = warm(sandbox)
+        total = sum(counts.values())
+        print(
+            f"\n== multi-card: {transactions:,} transactions, {total:,} records on {len(counts)} cards",
+            flush=True,
+        )
+        discover_tap(sandbox, workdir, EVERY_CARD)
+        title = f"{facts.multi_card_title} ({len(counts)} cards)"
+        table = Table(
+            transactions, total, measure_clients(sandbox, workdir, EVERY_CARD, runs, (RAW, SOURCE, TAP))
+        )
+        table.title = f"{title}, sandbox"
+        recording = replayed(sandbox, workdir, list(counts))
+        replay = measure_replay(recording, workdir, EVERY_CARD, runs, table, f"{title}, replay")
+    return [table, replay]
 
 
 def main() -> None:
@@ -158,7 +219,17 @@ def main() -> None:
         action="store_true",
         help="also run the latency-bound scenario and the no-op incremental over 50 cards",
     )
+    parser.add_argument(
+        "--noop", action="store_true", help="run the no-op incremental over 50 cards (--latency includes it)"
+    )
     parser.add_argument("--quick", action="store_true", help="20,000 transactions only")
+    parser.add_argument(
+        "--multi-card",
+        type=int,
+        default=200_000,
+        help="transactions of the multi-card scenario (one customer, every card); 0 skips it",
+    )
+    parser.add_argument("--startup-runs", type=int, default=11, help="cold runs per command for start-up")
     parser.add_argument(
         "--output", type=Path, default=Path(__file__).resolve().parent.parent / "docs" / "performance.md"
     )
@@ -173,14 +244,23 @@ def main() -> None:
     print(f"bytecode cache: {cache}", flush=True)
     words = [word.strip() for word in args.only.split(",") if word.strip()]
     chosen = tuple(c for c in CLIENTS if c is RAW or not words or any(w in c.name for w in words))
-    tables = [measure_size(size, args.runs, chosen) for size in sizes]
+    facts = targets.Issue19(raw=RAW.name)
+    tables = [
+        table for size in sizes for table in measure_size(size, args.runs, chosen, facts, args.startup_runs)
+    ]
+    if args.multi_card:
+        tables += measure_multi_card(args.multi_card, args.runs, facts)
+    facts.tables = tables
     scenarios: list[str] = []
     if args.latency:
         scenarios.append(latency.summary(latency.scenario(183, 100, 100_000), 100))
-        scenarios += incremental.measure(3)
+    if args.latency or args.noop:
+        noop_lines, facts.noop_wall_s = incremental.measure(3)
+        scenarios += noop_lines
     for table in tables:
         print_table(table, raw=RAW.name, baselines=BASELINES)
     print_targets(tables, raw=RAW.name, baselines=BASELINES)
+    targets.print_verdicts(facts)
     write_markdown(
         args.output,
         tables,
@@ -189,6 +269,7 @@ def main() -> None:
         argv=sys.argv[1:],
         cache=cache,
         scenarios=scenarios,
+        sections=targets.markdown(facts),
     )
     if scenarios:
         print("\n" + "\n".join(scenarios))

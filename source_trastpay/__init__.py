@@ -1,11 +1,27 @@
-"""Airbyte source for Trastpay: a thin adapter over the ``trastpay`` core (see docs/airbyte.md)."""
+"""Airbyte source for Trastpay: a thin adapter over the ``trastpay`` core (see docs/airbyte.md).
+
+:class:`SourceTrastpay` is imported on first use, not with the package: ``source-trastpay spec``,
+``check`` and ``discover`` are answered without airbyte-cdk (:mod:`source_trastpay.answers`), and
+importing the CDK alone takes longer than they may (docs/performance.md).
+"""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 from trastpay.extras import require_extra
 
 require_extra("airbyte", "airbyte_cdk", command="source-trastpay")
 
-from source_trastpay.source import SourceTrastpay  # noqa: E402  (after the extra check)
+if TYPE_CHECKING:
+    from source_trastpay.source import SourceTrastpay
 
 __all__ = ["SourceTrastpay"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "SourceTrastpay":
+        from source_trastpay.source import SourceTrastpay  # lazy on purpose: see the docstring
+
+        return SourceTrastpay
+    raise AttributeError(f"module 'source_trastpay' has no attribute {name!r}")

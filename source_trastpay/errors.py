@@ -12,7 +12,9 @@ from __future__ import annotations
 from airbyte_cdk.models import FailureType, StreamDescriptor  # type: ignore[attr-defined]  # implicit re-exports
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-from trastpay.errors import ReauthRequired, TrastpayError
+from source_trastpay.wording import internal_message as _internal_message
+from source_trastpay.wording import user_message
+from trastpay.errors import TrastpayError
 
 __all__ = ["airbyte_failure_type", "to_traced_exception", "user_message"]
 
@@ -22,32 +24,10 @@ _FAILURE_TYPES: dict[str, FailureType] = {
     "system_error": FailureType.system_error,
 }
 
-_REAUTH_HINT = (
-    " Then paste the new refresh token (and the device id used at that login) into this source's "
-    "settings in Airbyte."
-)
-
 
 def airbyte_failure_type(error: TrastpayError) -> FailureType:
     """The Airbyte failure type of a core error; an unknown classification counts as a bug."""
     return _FAILURE_TYPES.get(error.failure_type, FailureType.system_error)
-
-
-def user_message(error: TrastpayError) -> str:
-    """The sentence shown to the user: the core's safe message, plus what to do in Airbyte."""
-    message = error.message.rstrip()
-    if isinstance(error, ReauthRequired):
-        return message + _REAUTH_HINT
-    return message
-
-
-def _internal_message(error: TrastpayError) -> str:
-    details = [type(error).__name__]
-    if error.status is not None:
-        details.append(f"status {error.status}")
-    if error.problem_type:
-        details.append(f"problem {error.problem_type}")
-    return f"{', '.join(details)}: {error.message}"
 
 
 def to_traced_exception(error: TrastpayError, *, stream: str | None = None) -> AirbyteTracedException:

@@ -9,14 +9,23 @@ additional properties).
 from __future__ import annotations
 
 import copy
+import json
 from functools import cache
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from airbyte_cdk.models import ConnectorSpecification  # type: ignore[attr-defined]  # implicit re-exports
+import trastpay
 
-from trastpay.config import CONFIG_SCHEMA
+if TYPE_CHECKING:
+    from airbyte_cdk.models import ConnectorSpecification  # type: ignore[attr-defined]  # implicit re-exports
 
-__all__ = ["DOCUMENTATION_URL", "SINGER_ONLY_FIELDS", "connection_specification", "connector_specification"]
+__all__ = [
+    "DOCUMENTATION_URL",
+    "SINGER_ONLY_FIELDS",
+    "connection_specification",
+    "connector_specification",
+    "specification_document",
+]
 
 DOCUMENTATION_URL = "https://github.com/trastpay-connectors/trastpay-connectors/blob/main/docs/airbyte.md"
 """Same URL as ``documentationUrl`` in metadata.yaml (a unit test keeps the two equal)."""
@@ -27,7 +36,11 @@ SINGER_ONLY_FIELDS: tuple[str, ...] = ("token_store_path",)
 
 @cache
 def _rendered() -> dict[str, Any]:
-    schema = copy.deepcopy(CONFIG_SCHEMA)
+    # The file trastpay.config.CONFIG_SCHEMA is read from, read here without importing the config
+    # module (and its jsonschema): `spec` must answer without it (docs/performance.md, start-up).
+    schema: dict[str, Any] = json.loads(
+        (Path(trastpay.__file__).parent / "config_schema.json").read_text(encoding="utf-8")
+    )
     schema["title"] = "Trastpay Source Spec"
     properties: dict[str, Any] = schema.get("properties", {})
     for name in SINGER_ONLY_FIELDS:
@@ -41,10 +54,19 @@ def connection_specification() -> dict[str, Any]:
     return copy.deepcopy(_rendered())
 
 
+def specification_document() -> dict[str, Any]:
+    """The SPEC message payload as the protocol's JSON: documentation link, schema, incremental support."""
+    return {
+        "documentationUrl": DOCUMENTATION_URL,
+        "connectionSpecification": connection_specification(),
+        "supportsIncremental": True,
+        "supportsNormalization": False,  # the model's defaults, written by the CDK's serializer too
+        "supportsDBT": False,
+    }
+
+
 def connector_specification() -> ConnectorSpecification:
-    """The SPEC message payload: schema, documentation link, incremental support."""
-    return ConnectorSpecification(
-        documentationUrl=DOCUMENTATION_URL,
-        connectionSpecification=connection_specification(),
-        supportsIncremental=True,
-    )
+    """The SPEC message payload as the CDK's model (the same document as :func:`specification_document`)."""
+    from airbyte_cdk.models import ConnectorSpecification  # type: ignore[attr-defined]  # only this model needs the CDK
+
+    return ConnectorSpecification(**specification_document())
