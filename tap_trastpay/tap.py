@@ -97,7 +97,7 @@ class TapTrastpay(Tap):
         if self._session is None:
             config = self.trastpay_config
             tokens = TapTokens.for_config(config)
-            config = config.with_refresh_token(tokens.initial_refresh_token(config.refresh_token))
+            config = tokens.starting_config(config)
             self._session = tokens.open_session(config)
             weakref.finalize(self, self._session.close)
         return self._session

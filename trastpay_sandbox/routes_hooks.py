@@ -174,6 +174,11 @@ async def expire_tokens(request: Request) -> Response:
     return json_response({"expired": context_of(request).auth.expire_access_tokens()})
 
 
+async def token_counters(request: Request) -> Response:
+    """``GET /_sandbox/tokens``: refreshes, spent refresh tokens presented, introspections, revoked logins."""
+    return json_response(context_of(request).auth.counters())
+
+
 def _dispatcher(ctx: SandboxContext) -> Any:
     if ctx.dispatcher is None:
         raise Problem(503, "unavailable", "webhook delivery is not available in this build")
@@ -244,6 +249,7 @@ def hook_routes() -> list[BaseRoute]:
         Route("/_sandbox/faults", post_faults, methods=["POST"]),
         Route("/_sandbox/faults", delete_faults, methods=["DELETE"]),
         Route("/_sandbox/tokens/expire", expire_tokens, methods=["POST"]),
+        Route("/_sandbox/tokens", token_counters, methods=["GET"]),
         Route("/_sandbox/requests", requests_journal, methods=["GET"]),
         Route("/_sandbox/issued-secrets", issued_secrets, methods=["GET"]),
         Route("/_sandbox/webhooks", register_webhook, methods=["POST"]),

@@ -19,7 +19,7 @@ from trastpay_core_builders import (
     token_answer,
 )
 
-from trastpay.auth import TokenManager
+from trastpay.auth import TokenGrant, TokenManager
 from trastpay.client import requestor_for
 from trastpay.errors import AuthError, ConnectionFailed, ReauthRequired, ServerError, TrastpayError
 from trastpay.http import parse_retry_after
@@ -33,8 +33,8 @@ class Rotations:
     def __init__(self) -> None:
         self.saved: list[str] = []
 
-    def __call__(self, token: str) -> None:
-        self.saved.append(token)
+    def __call__(self, grant: TokenGrant) -> None:
+        self.saved.append(grant.refresh_token)
 
 
 def _manager(
@@ -107,8 +107,8 @@ def test_given_rotation_when_refreshing_then_on_rotate_runs_before_the_token_is_
     seen: list[tuple[str, int]] = []
     manager_box: list[TokenManager] = []
 
-    def on_rotate(token: str) -> None:
-        seen.append((token, manager_box[0].refresh_count))
+    def on_rotate(grant: TokenGrant) -> None:
+        seen.append((grant.refresh_token, manager_box[0].refresh_count))
 
     manager, _, _ = _manager(rotations=on_rotate)
     manager_box.append(manager)
@@ -120,7 +120,7 @@ def test_given_rotation_when_refreshing_then_on_rotate_runs_before_the_token_is_
 def test_given_on_rotate_fails_when_refreshing_then_stops_and_never_uses_or_resends() -> None:
     responses.post(REFRESH_URL, json=token_answer(1))
 
-    def broken_store(token: str) -> None:
+    def broken_store(grant: TokenGrant) -> None:
         raise OSError("disk full")
 
     manager, _, _ = _manager(rotations=broken_store)
