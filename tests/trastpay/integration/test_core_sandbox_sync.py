@@ -330,7 +330,8 @@ config = parse_config({"base_url": base_url, "client_id": "core-it", "device_id"
                        "refresh_token": token, "start_date": "2026-06-01"})
 print("ready", flush=True)
 sys.stdin.readline()
-with TrastpaySession(config, on_rotate=store.save_grant, lock_factory=store.rotation_lock, reload=store.load) as s:
+rotation = {"on_rotate": store.save_grant, "lock_factory": store.rotation_lock, "reload": store.load}
+with TrastpaySession(config, **rotation) as s:
     s.check()
 print("ok", flush=True)
 """
