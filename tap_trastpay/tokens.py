@@ -25,8 +25,9 @@ from pathlib import Path
 
 from trastpay.auth import TokenGrant
 from trastpay.config import TrastpayConfig
+from trastpay.errors import ConfigError
 from trastpay.session import TrastpaySession
-from trastpay.token_store import TokenStore
+from trastpay.token_store import TOKEN_IN_STORE, TokenStore
 
 
 def fingerprint(refresh_token: str) -> str:
@@ -77,6 +78,13 @@ class TapTokens:
             if stored is not None and seed == config_seed:
                 self._pending_seed = None
                 return stored
+            if config_token == TOKEN_IN_STORE:
+                raise ConfigError(
+                    "token_store_path",
+                    f"{self.store.path} holds no token, and the config's refresh_token only points to it: "
+                    "mount or restore that file (it holds the newest token of the login), or log in again "
+                    "with `trastpay auth login --for singer`",
+                )
             self._pending_seed = config_seed
             return config_token
 

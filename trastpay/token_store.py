@@ -38,6 +38,9 @@ from trastpay.auth import TokenGrant, format_expiry
 from trastpay.cursors import parse_instant
 from trastpay.errors import ConfigError, TrastpayError
 
+TOKEN_IN_STORE = "<in the token store>"  # noqa: S105 - a placeholder, not a secret
+"""The ``refresh_token`` of a config whose login lives in a token store (``trastpay auth login``)."""
+
 _SAFE = str.maketrans({c: "_" for c in '/\\:*?"<>| '})
 
 

@@ -158,7 +158,11 @@ class Outcome:
 
     def add_records(self, parsed: list[dict[str, Any]]) -> None:
         for message in parsed:
-            if message.get("type") == "RECORD":
+            if message.get("type") != "RECORD":
+                continue
+            if "stream" in message:  # Singer: {"type", "stream", "record"}
+                self.records.setdefault(message["stream"], []).append(message["record"])
+            else:  # Airbyte: {"type", "record": {"stream", "data"}}
                 record = message["record"]
                 self.records.setdefault(record["stream"], []).append(record["data"])
 

@@ -33,10 +33,9 @@ from trastpay.auth import format_expiry
 from trastpay.cli.common import CliError, note, out, write_atomic
 from trastpay.cursors import TASHKENT
 from trastpay.login import DEFAULT_CLIENT_ID, LoginClient, check_phone
-from trastpay.token_store import TokenStore, default_token_path
+from trastpay.token_store import TOKEN_IN_STORE, TokenStore, default_token_path
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8765/api/v1/trastpay"
-TOKEN_IN_STORE = "<in the token store>"  # noqa: S105 - a placeholder, not a secret
 CONSUMERS = ("airbyte", "singer", "cli")
 
 

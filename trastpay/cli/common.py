@@ -23,7 +23,7 @@ from trastpay.config import TrastpayConfig, parse_config
 from trastpay.errors import PayloadError, TrastpayError
 from trastpay.session import TrastpaySession
 from trastpay.streams import StreamDef
-from trastpay.token_store import TokenStore
+from trastpay.token_store import TOKEN_IN_STORE, TokenStore
 
 CONFIG_ENV = "TRASTPAY_CONFIG"
 
@@ -66,6 +66,11 @@ def open_session(config: TrastpayConfig) -> TrastpaySession:
     store = TokenStore.for_config(config.client_id, config.device_id, config.token_store_path)
     with store.rotation_lock():
         stored = store.load_tokens()
+    if stored is None and config.refresh_token == TOKEN_IN_STORE:
+        raise CliError(
+            f"the token store {store.path} holds no login; log in with `trastpay auth login --for cli` "
+            "(or restore the file)"
+        )
     start = config
     if stored is not None and stored.refresh_token != config.refresh_token:
         start = config.with_tokens(stored.refresh_token, stored.access_token, stored.expires_at)
