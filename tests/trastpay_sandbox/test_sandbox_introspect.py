@@ -1,4 +1,4 @@
-"""`POST /auth/introspect`: proves a refresh token without spending it; `GET /_sandbox/tokens` counts reuse."""
+"""`POST /auth/introspect` proves a refresh token without spending it; `GET /_sandbox/tokens` counts reuse."""
 
 from __future__ import annotations
 
@@ -21,7 +21,9 @@ def _introspect(caller: Any, token: str | None = None, **overrides: Any) -> dict
     return answer
 
 
-def test_given_a_live_refresh_token_when_introspected_twice_then_active_and_still_spendable(caller: Any) -> None:
+def test_given_a_live_refresh_token_when_introspected_twice_then_active_and_still_spendable(
+    caller: Any,
+) -> None:
     first = _introspect(caller)
     second = _introspect(caller)
 
