@@ -46,6 +46,7 @@ SKIP_REASONS = frozenset(
         "needs Node.js and npm packages",
         "needs Meltano and the package registry",
         "runs the whole test suite, which contains this test",
+        "runs a test suite that CI runs directly",
     }
 )
 DOC_PORT = "8765"
@@ -142,25 +143,29 @@ def test_given_a_docs_page_when_its_shell_blocks_run_in_order_then_every_command
     sandbox = None
     if not any(SELF_STARTING in block.text for block in runnable):
         sandbox = _start_sandbox(int(port), work, env)
-    session = subprocess.Popen(
-        ["bash", "-c", script],
-        cwd=work,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
-    try:
-        out, err = session.communicate(timeout=900)
-    finally:
-        for process in (session, sandbox):
-            if process is not None:
-                try:
-                    os.killpg(process.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-                process.wait()
+    out_path, err_path = tmp_path / "page.out", tmp_path / "page.err"
+    with out_path.open("w") as out_file, err_path.open("w") as err_file:
+        # Files, not pipes: a server the page leaves running in the background keeps its copies of
+        # the descriptors open, and reading a pipe to its end would wait for that server.
+        session = subprocess.Popen(
+            ["bash", "-c", script],
+            cwd=work,
+            env=env,
+            stdout=out_file,
+            stderr=err_file,
+            start_new_session=True,
+        )
+        try:
+            session.wait(timeout=600)
+        finally:
+            for process in (session, sandbox):
+                if process is not None:
+                    try:
+                        os.killpg(process.pid, signal.SIGKILL)
+                    except ProcessLookupError:
+                        pass
+                    process.wait()
+    out, err = out_path.read_text(errors="replace"), err_path.read_text(errors="replace")
     assert session.returncode == 0, f"{page.name}: {err[-3000:]}\n--- stdout ---\n{out[-1500:]}"
 
 
@@ -174,7 +179,9 @@ def test_given_the_docs_when_blocks_are_skipped_then_only_for_a_listed_reason() 
 
 def test_given_the_docs_when_searched_then_no_bare_command_assumes_the_venv_is_on_path() -> None:
     """After ``make setup`` nothing is on PATH; a block must activate the venv before bare commands."""
-    bare = re.compile(r"^(?:\S+ \| )?(trastpay|source-trastpay|tap-trastpay|trastpay-sandbox)\b", re.MULTILINE)
+    bare = re.compile(
+        r"^(?:\S+ \| )?(trastpay|source-trastpay|tap-trastpay|trastpay-sandbox)\b", re.MULTILINE
+    )
     offenders = []
     for page in PAGES:
         activated = False
