@@ -159,7 +159,14 @@ class TokenManager:
         with self._lock:
             token = self._refresh_token
         body = {"token": token, "client_id": config.client_id, "device_id": config.device_id}
-        answer = self._http.request("POST", INTROSPECT_PATH, body=body, context="refresh").payload
+        try:
+            answer = self._http.request("POST", INTROSPECT_PATH, body=body, context="refresh").payload
+        except ConnectionFailed as exc:
+            raise ConnectionFailed(
+                f"Could not connect to {config.base_url} to check the refresh token; "
+                "check base_url and the network.",
+                maybe_sent=exc.maybe_sent,
+            ) from None
         if answer.get("active") is True:
             return answer
         reason = answer.get("reason")
@@ -171,7 +178,8 @@ class TokenManager:
                 problem_type=why,
             )
         raise ReauthRequired(
-            f"Trastpay says the refresh token is no longer valid ({why}). " + login_hint(config.device_id),
+            f"Trastpay refused the refresh token ({why}): it is no longer live for this client and device "
+            "(checked without spending it). " + login_hint(config.device_id),
             problem_type=why,
         )
 
