@@ -13,7 +13,7 @@ from trastpay_sandbox.webhooks import WebhookDispatcher
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_given_the_runbook_when_it_counts_webhook_deliveries_then_it_says_attempts_as_the_code_counts() -> None:
+def test_given_the_runbook_when_it_counts_webhook_deliveries_then_it_counts_attempts_like_the_code() -> None:
     attempts = inspect.signature(WebhookDispatcher).parameters["max_attempts"].default
     runbook = (ROOT / "docs" / "runbook.md").read_text(encoding="utf-8")
 
@@ -38,6 +38,10 @@ def test_given_the_airbyte_page_when_it_shows_the_login_then_it_writes_the_token
     page = (ROOT / "docs" / "airbyte.md").read_text(encoding="utf-8")
     assert "prints the refresh token" not in page
     assert "--for airbyte" in page
-    assert "target-jsonl" not in (ROOT / "docs" / "singer.md").read_text(encoding="utf-8").split(
-        "## Plain Singer pipes"
-    )[1].split("##")[0]
+    assert (
+        "target-jsonl"
+        not in (ROOT / "docs" / "singer.md")
+        .read_text(encoding="utf-8")
+        .split("## Plain Singer pipes")[1]
+        .split("##")[0]
+    )

@@ -15,6 +15,7 @@ skipped: a command that cannot run here must go.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -160,10 +161,8 @@ def test_given_a_docs_page_when_its_shell_blocks_run_in_order_then_every_command
         finally:
             for process in (session, sandbox):
                 if process is not None:
-                    try:
+                    with contextlib.suppress(ProcessLookupError):
                         os.killpg(process.pid, signal.SIGKILL)
-                    except ProcessLookupError:
-                        pass
                     process.wait()
     out, err = out_path.read_text(errors="replace"), err_path.read_text(errors="replace")
     assert session.returncode == 0, f"{page.name}: {err[-3000:]}\n--- stdout ---\n{out[-1500:]}"

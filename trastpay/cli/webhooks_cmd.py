@@ -130,7 +130,8 @@ def run_serve(args: argparse.Namespace) -> int:
     sys.stdout.flush()
     try:
         if args.register_with_sandbox:
-            _register(args.register_with_sandbox, receiver.url, _secret_from_env(args.secret_env, "--secret-env"))
+            secret = _secret_from_env(args.secret_env, "--secret-env")
+            _register(args.register_with_sandbox, receiver.url, secret)
         receiver.serve_forever()
     except KeyboardInterrupt:
         pass
