@@ -57,6 +57,7 @@ def test_given_airbyte_rules_when_creating_a_source_and_syncing_5_times_then_no_
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(3600)  # some 70 connector processes, a few seconds each
 def test_given_airbyte_rules_when_syncing_30_times_then_no_relogin_no_spent_token_and_exact_data(
     short_token_sandbox: SandboxServer, tmp_path: Path
 ) -> None:

@@ -55,6 +55,7 @@ def test_given_meltano_runs_on_ephemeral_workers_when_5_runs_and_one_without_the
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(3600)  # some 70 connector processes, a few seconds each
 def test_given_meltano_runs_on_ephemeral_workers_when_30_runs_then_no_relogin_no_spent_token(
     short_token_sandbox: SandboxServer, tmp_path: Path
 ) -> None:
