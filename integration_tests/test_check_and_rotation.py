@@ -146,22 +146,28 @@ def test_given_console_script_when_token_rotates_then_platform_gets_a_config_tha
     catalog_path.write_text(json.dumps({"streams": [_catalog_entry("cards")]}), encoding="utf-8")
 
     checked = _run_command("check", "--config", str(first_path))
-    updated = _published_configs(checked)
     assert _status(checked)["status"] == "SUCCEEDED"
-    assert len(updated) == 1
-    assert updated[0]["refresh_token"] != original["refresh_token"]
-    assert {**updated[0], "refresh_token": None} == {**original, "refresh_token": None}
+    assert _published_configs(checked) == [], "check never spends the refresh token"
 
-    second_path.write_text(json.dumps(updated[0]), encoding="utf-8")
-    synced = _run_command("read", "--config", str(second_path), "--catalog", str(catalog_path))
+    synced = _run_command("read", "--config", str(first_path), "--catalog", str(catalog_path))
+    updated = _published_configs(synced)
     types = [m["type"] for m in synced]
     assert "RECORD" in types
     assert types.index("CONTROL") < types.index("RECORD"), "the new token is published before data flows"
     assert not [m for m in synced if m["type"] == "TRACE" and m["trace"]["type"] == "ERROR"]
+    assert len(updated) == 1
+    assert updated[0]["refresh_token"] != original["refresh_token"]
+    assert updated[0]["access_token"]
+    unchanged = ("refresh_token", "access_token", "token_expiry_date")
+    assert {k: v for k, v in updated[0].items() if k not in unchanged} == {
+        k: v for k, v in original.items() if k not in unchanged
+    }
 
+    second_path.write_text(json.dumps(updated[0]), encoding="utf-8")
+    assert _run_command("read", "--config", str(second_path), "--catalog", str(catalog_path))
     status, message = _check(original, tmp_path)
-    assert status == "FAILED", "the first run spent the original token"
-    assert "refresh-token-reused" in message
+    assert status == "FAILED", "the first read spent the original token"
+    assert "(spent)" in message, "check found out without presenting the spent token"
 
 
 def _catalog_entry(name: str) -> dict[str, Any]:

@@ -3,16 +3,17 @@
 Every Airbyte sync starts a process for ``check`` (and the UI for ``spec`` and ``discover``); with
 the CDK each of them paid its import (~2 s on a 2-core machine) before doing a few milliseconds of
 work. The answers are small protocol documents the core already knows how to build: the spec is
-the config schema, the catalog is :data:`trastpay.streams.EMITTED_STREAMS` with their JSON Schemas, the
-check is :meth:`trastpay.session.TrastpaySession.check`. This module writes them as the same JSON
-the CDK path writes (``tests/source_trastpay/test_source_answers.py`` compares both paths message by
-message and validates each against the protocol's models):
+the config schema, the catalog is :data:`trastpay.streams.EMITTED_STREAMS` with their JSON
+Schemas, the check is :meth:`trastpay.session.TrastpaySession.check_without_rotation` (it never
+spends the refresh token). This module writes them as the same JSON the CDK path writes
+(``tests/source_trastpay/test_source_answers.py`` compares both paths message by message and
+validates each against the protocol's models):
 
 * the config is validated by the core first, then against the spec's schema like the CDK does;
-* ``check``: an invalid setting is a FAILED status naming it; otherwise the core logs in and lists
-  the cards; a rotated refresh token is written at once as a CONNECTOR_CONFIG control message
-  (before the new token is used, so it survives a crash), then "Check succeeded"/"Check failed"
-  and the CONNECTION_STATUS; exit code 0 either way;
+* ``check``: an invalid setting is a FAILED status naming it; otherwise the core lists the cards
+  with a valid access token or introspects the refresh token (no rotation; were the core ever to
+  rotate, the CONNECTOR_CONFIG control message would be written before the new token is used),
+  then "Check succeeded"/"Check failed" and the CONNECTION_STATUS; exit code 0 either way;
 * ``discover``: an invalid setting is a config_error TRACE without stack trace, exit code 1;
 * log lines (the audit trail of each API call) are LOG messages with the config's secrets and
   every rotated token replaced by ``****``, as the CDK's log formatter does;
@@ -163,6 +164,7 @@ class Answers:
 
     def check(self, config: dict[str, Any]) -> int:
         from trastpay.audit import LOGGER_NAME as AUDIT_LOGGER_NAME
+        from trastpay.auth import TokenGrant
         from trastpay.errors import TrastpayError
         from trastpay.session import TrastpaySession
 
@@ -176,10 +178,11 @@ class Answers:
             audit.setLevel(logging.INFO)  # as SourceTrastpay: the audit trail belongs in the sync log
         live = dict(config)
 
-        def on_rotate(new_refresh_token: str) -> None:
-            nonlocal live
-            hide.add(new_refresh_token)
-            live = {**live, "refresh_token": new_refresh_token}
+        def on_rotate(grant: TokenGrant) -> None:
+            nonlocal live  # check never rotates; should the core ever do so, the platform hears first
+            hide.add(grant.refresh_token)
+            hide.add(grant.access_token)
+            live = {**live, **grant.config_fields()}
             self._connector_config(live)
 
         from trastpay.config import parse_config
@@ -189,7 +192,7 @@ class Answers:
             try:
                 session = TrastpaySession(parse_config(live), on_rotate=on_rotate)
                 try:
-                    session.check()
+                    session.check_without_rotation()
                 finally:
                     session.close()
             except TrastpayError as refused:

@@ -2,10 +2,14 @@
 
 Everything that is not Airbyte-specific (config rules, auth, HTTP, cursors, lookback, state shape,
 masking) lives in :mod:`trastpay`; this class maps it onto the CDK. The Airbyte-specific part is
-token rotation: refresh tokens are single use, so every rotated token is handed to the platform
-at once as a CONNECTOR_CONFIG control message (written straight to stdout, before the new token is
-used, so it survives even if the process dies a moment later), and the platform stores the updated
-config for the next run.
+token rotation: refresh tokens are single use, so every rotation is handed to the platform at once
+as a CONNECTOR_CONFIG control message (written straight to stdout, before the new token is used, so
+it survives even if the process dies a moment later) holding the new ``refresh_token``,
+``access_token`` and ``token_expiry_date``, and the platform stores the updated config for the next
+run. ``check`` never rotates: Airbyte drops what a check publishes while a source is being created
+(there is no source id to store it under yet), so a rotating check would leave the first sync a
+spent token. It proves the credentials with the config's access token while that is valid, and
+otherwise introspects the refresh token without spending it (docs/auth-flow.md).
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from source_trastpay.errors import to_traced_exception, user_message
 from source_trastpay.spec import connector_specification
 from source_trastpay.streams import TrastpayStream
 from trastpay.audit import LOGGER_NAME as AUDIT_LOGGER_NAME
+from trastpay.auth import TokenGrant
 from trastpay.config import TrastpayConfig, parse_config
 from trastpay.errors import AuthError, ConfigError, TrastpayError
 from trastpay.session import TrastpaySession
@@ -42,7 +47,7 @@ __all__ = ["SourceTrastpay"]
 
 
 class _RotationLedger:
-    """Spent refresh token -> its successor, for this process only (memory, never written).
+    """Spent refresh token -> the grant that replaced it, for this process only (memory, never written).
 
     A refresh token is single use. When one process runs several commands with the same stored
     config (the standard tests, an embedding application), the later ones must not present the
@@ -50,22 +55,25 @@ class _RotationLedger:
     """
 
     def __init__(self) -> None:
-        self._successors: dict[str, str] = {}
+        self._successors: dict[str, TokenGrant] = {}
         self._lock = threading.Lock()
 
-    def record(self, spent: str, successor: str) -> None:
+    def record(self, spent: str, successor: TokenGrant) -> None:
         with self._lock:
             self._successors[spent] = successor
 
-    def latest(self, token: str) -> str:
+    def latest(self, token: str) -> TokenGrant | None:
+        """The newest grant descending from ``token``, or None when ``token`` was never spent here."""
         with self._lock:
             seen = {token}
+            found: TokenGrant | None = None
             while token in self._successors:
-                token = self._successors[token]
+                found = self._successors[token]
+                token = found.refresh_token
                 if token in seen:
                     break
                 seen.add(token)
-            return token
+            return found
 
 
 _LEDGER = _RotationLedger()
@@ -107,7 +115,10 @@ class SourceTrastpay(AbstractSource):
         return connector_specification()
 
     def check(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteConnectionStatus:
-        """Log in with the configured refresh token and read the card list once.
+        """Prove the credentials without spending the refresh token (see the module docstring).
+
+        With a valid ``access_token`` the card list is read (``card_tokens`` checked too); without
+        one the refresh token is introspected, and ``card_tokens`` is checked by the next read.
 
         Every failure the core can name (invalid setting, refused credentials, wrong device,
         unreachable host, revoked login) is reported as FAILED with its message, never as a crash;
@@ -116,7 +127,7 @@ class SourceTrastpay(AbstractSource):
         try:
             session = self._open_session(config)
             try:
-                session.check()
+                session.check_without_rotation()
             finally:
                 session.close()
         except TrastpayError as error:
@@ -201,21 +212,26 @@ class SourceTrastpay(AbstractSource):
         token = live.get("refresh_token")
         if isinstance(token, str):
             latest = _LEDGER.latest(token)
-            if latest != token:
-                live["refresh_token"] = latest
-                add_to_secrets(latest)
+            if latest is not None:
+                add_to_secrets(latest.refresh_token)
+                add_to_secrets(latest.access_token)
+                live.update(latest.config_fields())
                 self.publish_config(live)
+        access = live.get("access_token")
+        if isinstance(access, str) and access:
+            add_to_secrets(access)
         return live
 
-    def _on_rotate(self, new_refresh_token: str) -> None:
+    def _on_rotate(self, grant: TokenGrant) -> None:
         """Called by the core before the new token is used: publish the updated config first."""
-        add_to_secrets(new_refresh_token)
+        add_to_secrets(grant.refresh_token)
+        add_to_secrets(grant.access_token)
         previous = self._live_config.get("refresh_token")
-        updated = {**self._live_config, "refresh_token": new_refresh_token}
+        updated = {**self._live_config, **grant.config_fields()}
         self.publish_config(updated)
         self._live_config = updated
         if isinstance(previous, str):
-            _LEDGER.record(previous, new_refresh_token)
+            _LEDGER.record(previous, grant)
 
     def publish_config(self, config: MutableMapping[str, Any]) -> None:
         """Hand an updated config to the platform as a CONNECTOR_CONFIG control message."""

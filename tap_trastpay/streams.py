@@ -59,6 +59,11 @@ class TrastpayStream(CompatStream):
         self.replication_key = stream_def.cursor_field
 
     @property
+    def emit_activate_version_messages(self) -> bool:
+        """Table versions only where a full read replaces the table (never the appended sync_audit)."""
+        return self.stream_def.full_refresh_replaces and bool(super().emit_activate_version_messages)
+
+    @property
     def is_sorted(self) -> bool:
         """Records arrive in cursor order, so an interrupted sync can resume from its state."""
         return True

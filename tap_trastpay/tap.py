@@ -128,7 +128,7 @@ class TapTrastpay(CompatTap):
             config = self.trastpay_config
             tokens = TapTokens.for_config(config)
             try:
-                config = config.with_refresh_token(tokens.initial_refresh_token(config.refresh_token))
+                config = tokens.starting_config(config)
             except OSError as exc:
                 why = exc.strerror or type(exc).__name__
                 raise ConfigError(

@@ -9,6 +9,9 @@ orchestrator, so the tap keeps the newest one in the core's :class:`~trastpay.to
   different token, the user logged in again and that token is used instead; the store and its
   fingerprint only change once the new token has been accepted (its successor arrives), so a
   mistyped token never destroys a working chain.
+* The store also keeps the access token of the newest rotation and its expiry: a run (a fresh
+  process, as ``meltano run`` starts one every time) within that token's lifetime spends no
+  refresh token at all.
 * Every rotation is saved by the core's ``on_rotate`` *before* the new access token is used, under
   the store's cross-process lock, which the token manager also holds around the refresh itself
   (with the store as its ``reload`` source), so concurrent runs never spend the same token.
@@ -21,9 +24,11 @@ import os
 import tempfile
 from pathlib import Path
 
+from trastpay.auth import TokenGrant
 from trastpay.config import TrastpayConfig
+from trastpay.errors import ConfigError
 from trastpay.session import TrastpaySession
-from trastpay.token_store import TokenStore
+from trastpay.token_store import TOKEN_IN_STORE, TokenStore
 
 
 def fingerprint(refresh_token: str) -> str:
@@ -84,15 +89,32 @@ class TapTokens:
             if stored is not None and seed == config_seed:
                 self._pending_seed = None
                 return stored
+            if config_token == TOKEN_IN_STORE:
+                raise ConfigError(
+                    "token_store_path",
+                    f"{self.store.path} holds no token, and the config's refresh_token only points to it: "
+                    "mount or restore that file (it holds the newest token of the login), or log in again "
+                    "with `trastpay auth login --for singer`",
+                )
             self._pending_seed = config_seed
             return config_token
 
-    def on_rotate(self, new_refresh_token: str) -> None:
-        """Persist a rotated token; called by the core before the new access token is used."""
+    def starting_config(self, config: TrastpayConfig) -> TrastpayConfig:
+        """``config`` holding the tokens to start from: the stored chain's, or the config's own login."""
+        token = self.initial_refresh_token(config.refresh_token)
+        if token == config.refresh_token:
+            return config
+        stored = self.store.load_tokens()
+        if stored is None or stored.refresh_token != token:
+            return config.with_refresh_token(token)
+        return config.with_tokens(token, stored.access_token, stored.expires_at)
+
+    def on_rotate(self, grant: TokenGrant) -> None:
+        """Persist a rotation; called by the core before the new access token is used."""
         if self._pending_seed is not None:
             self._write_seed(self._pending_seed)
             self._pending_seed = None
-        self.store.save(new_refresh_token)
+        self.store.save_grant(grant)
 
     def reload(self) -> str | None:
         """The stored token, read by the core under the lock right before each refresh.

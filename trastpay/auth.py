@@ -7,8 +7,16 @@ stops with the error it raises.
 Refresh tokens are single use and rotate on every refresh. The rules that keep a sync from
 locking its user out:
 
-* ``on_rotate(new_refresh_token)`` runs *before* the new access token is used; if it fails the
-  manager stops, because a successor nobody saved would be lost with this process.
+* ``on_rotate(grant)`` runs *before* the new access token is used, with the whole new
+  :class:`TokenGrant` (refresh token, access token, wall-clock expiry) so the platform can keep
+  the access token too; if it fails the manager stops, because a successor nobody saved would be
+  lost with this process.
+* An access token handed in with the config (``access_token`` + ``token_expiry_date``, the CDK's
+  single-use-refresh-token convention) is used while it is valid: a run within its lifetime
+  spends no refresh token at all. It is replaced when it is missing, expiring or refused.
+* :meth:`TokenManager.hold_rotation` forbids refreshing (``check`` must never spend the refresh
+  token: Airbyte may throw away what a creation-time check publishes); :meth:`introspect` proves
+  the refresh token without spending it (``POST /auth/introspect``).
 * A spent refresh token is never sent twice. If the answer to a refresh is lost after the request
   may have reached the server, the same token is sent at most once more (a server with a grace
   period answers with the same successor); if that answer is lost too, or the server revoked the
@@ -23,11 +31,14 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
-from contextlib import AbstractContextManager, nullcontext
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from trastpay.errors import (
+    AuthError,
     ConnectionFailed,
     PayloadError,
     RateLimited,
@@ -41,8 +52,42 @@ if TYPE_CHECKING:
     from trastpay.config import TrastpayConfig
 
 REFRESH_PATH = "/auth/refresh"
+INTROSPECT_PATH = "/auth/introspect"
 MAX_TOKENS_PER_REQUEST = 4
 """At most this many distinct access tokens may be refused for one request before it fails."""
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class TokenGrant:
+    """What one refresh produced; everything a platform must store to continue from it.
+
+    ``expires_at`` is the access token's wall-clock expiry (UTC). The tokens stay out of ``repr``.
+    """
+
+    refresh_token: str = field(repr=False)
+    access_token: str = field(repr=False)
+    expires_at: datetime
+
+    def config_fields(self) -> dict[str, str]:
+        """The config keys this grant replaces: ``refresh_token``, ``access_token``, ``token_expiry_date``."""
+        return {
+            "refresh_token": self.refresh_token,
+            "access_token": self.access_token,
+            "token_expiry_date": format_expiry(self.expires_at),
+        }
+
+
+def format_expiry(when: datetime) -> str:
+    """``token_expiry_date`` as written into a config: RFC 3339 in UTC, whole seconds."""
+    return when.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+class RotationHeld(AuthError):
+    """A refresh was needed while rotation is held (``check``): nothing was sent, nothing spent."""
 
 
 class TokenManager:
@@ -52,9 +97,10 @@ class TokenManager:
         self,
         config: TrastpayConfig,
         http: Requestor,
-        on_rotate: Callable[[str], None],
+        on_rotate: Callable[[TokenGrant], None],
         *,
         clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], datetime] = _utc_now,
         refresh_margin_s: float = 120.0,
         lock_factory: Callable[[], AbstractContextManager[object]] | None = None,
         reload: Callable[[], str | None] | None = None,
@@ -63,7 +109,9 @@ class TokenManager:
         self._http = http
         self._on_rotate = on_rotate
         self._clock = clock
+        self._wall_clock = wall_clock
         self._margin = refresh_margin_s
+        self._hold = 0
         self._lock_factory = lock_factory
         self._reload = reload
         self._lock = threading.Lock()
@@ -78,6 +126,62 @@ class TokenManager:
         self.scopes: tuple[str, ...] = ()
         self.refresh_count = 0
         """How many refreshes succeeded (read by tests and the tap's harness; no decision uses it)."""
+        if config.access_token and config.token_expiry_date is not None:
+            left = (config.token_expiry_date - wall_clock()).total_seconds()
+            if left > self._margin:
+                self._access = config.access_token
+                self._expires_at = clock() + left - self._margin
+
+    def has_valid_access(self) -> bool:
+        """Whether an access token is at hand that is not within the margin of its expiry."""
+        with self._lock:
+            return self._access is not None and self._clock() < self._expires_at
+
+    @contextmanager
+    def hold_rotation(self) -> Iterator[None]:
+        """Within this block no refresh is sent: a needed one raises :class:`RotationHeld` instead."""
+        with self._lock:
+            self._hold += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._hold -= 1
+
+    def introspect(self) -> dict[str, Any]:
+        """Prove the refresh token is live for this client and device without spending it.
+
+        ``POST /auth/introspect`` (RFC 7662 style) answers ``{"active": true, ...}`` or
+        ``{"active": false, "reason": ...}``; an inactive token raises :class:`ReauthRequired`
+        (or :class:`AuthError` for a device or client mismatch), so a check reports it plainly.
+        """
+        config = self._config
+        with self._lock:
+            token = self._refresh_token
+        body = {"token": token, "client_id": config.client_id, "device_id": config.device_id}
+        try:
+            answer = self._http.request("POST", INTROSPECT_PATH, body=body, context="refresh").payload
+        except ConnectionFailed as exc:
+            raise ConnectionFailed(
+                f"Could not connect to {config.base_url} to check the refresh token; "
+                "check base_url and the network.",
+                maybe_sent=exc.maybe_sent,
+            ) from None
+        if answer.get("active") is True:
+            return answer
+        reason = answer.get("reason")
+        why = reason if isinstance(reason, str) and reason.isascii() and len(reason) < 40 else "inactive"
+        if why == "device-mismatch":
+            raise AuthError(
+                f"The refresh token was issued to another device than device_id '{config.device_id}' "
+                "(device-mismatch): set device_id to the device used at login, or log in again.",
+                problem_type=why,
+            )
+        raise ReauthRequired(
+            f"Trastpay refused the refresh token ({why}): it is no longer live for this client and device "
+            "(checked without spending it). " + login_hint(config.device_id),
+            problem_type=why,
+        )
 
     def access_token(self) -> str:
         """A token valid for at least the refresh margin; refreshes first when needed."""
@@ -138,6 +242,11 @@ class TokenManager:
     def _refresh_locked(self) -> str:
         if self._broken is not None:
             raise self._broken
+        if self._hold:
+            raise RotationHeld(
+                "The access token is missing, expiring or refused, and this command never spends the "
+                "refresh token."
+            )
         outer = self._lock_factory() if self._lock_factory is not None else nullcontext()
         with outer:
             if self._reload is not None:
@@ -160,6 +269,7 @@ class TokenManager:
         config = self._config
         body = {"refresh_token": token, "client_id": config.client_id, "device_id": config.device_id}
         started = self._clock()
+        wall_started = self._wall_clock()
         try:
             # Never retried here: whether the same token may be sent again is this manager's call.
             answer = self._http.request("POST", REFRESH_PATH, body=body, context="refresh", retry=False)
@@ -188,7 +298,7 @@ class TokenManager:
             isinstance(expires_in, bool) or not isinstance(expires_in, int) or expires_in <= 0
         ):
             return self._lost(token, resend, "the answer was not the promised token JSON")
-        self._rotate(successor)
+        self._rotate(TokenGrant(successor, access, wall_started + timedelta(seconds=expires_in)))
         self._refresh_token = successor
         self._access = access
         self._expires_at = started + expires_in - min(self._margin, expires_in / 2)
@@ -217,11 +327,11 @@ class TokenManager:
             "the same refresh token will be tried once more."
         )
 
-    def _rotate(self, successor: str) -> None:
+    def _rotate(self, grant: TokenGrant) -> None:
         try:
-            self._on_rotate(successor)
+            self._on_rotate(grant)
         except Exception as exc:
-            self._refresh_token = successor
+            self._refresh_token = grant.refresh_token
             raise self._fail(
                 TrastpayError(
                     f"Saving the rotated refresh token failed ({type(exc).__name__}); stopping before the "
@@ -230,4 +340,10 @@ class TokenManager:
             ) from exc
 
 
-__all__ = ["MAX_TOKENS_PER_REQUEST", "TokenManager"]
+__all__ = [
+    "MAX_TOKENS_PER_REQUEST",
+    "RotationHeld",
+    "TokenGrant",
+    "TokenManager",
+    "format_expiry",
+]

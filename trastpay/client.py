@@ -17,7 +17,7 @@ from typing import Any, NamedTuple
 
 import requests
 
-from trastpay.auth import TokenManager
+from trastpay.auth import TokenGrant, TokenManager
 from trastpay.budget import RequestBudget
 from trastpay.config import TrastpayConfig
 from trastpay.errors import ConnectionFailed, RateLimited, ServerError
@@ -73,7 +73,7 @@ class TrastpayClient:
         self,
         config: TrastpayConfig,
         *,
-        on_rotate: Callable[[str], None],
+        on_rotate: Callable[[TokenGrant], None],
         session: requests.Session | None = None,
         budget: RequestBudget | None = None,
         sleep: Callable[[float], None] = time.sleep,

@@ -80,9 +80,24 @@ class TrastpayConfig:
         """Where a first read of ``stream_name`` begins: its own start date, else ``start_date``."""
         return self.stream_start_dates.get(stream_name, self.start_date)
 
+    access_token: str | None = field(default=None, repr=False)
+    token_expiry_date: datetime | None = None
+
     def with_refresh_token(self, refresh_token: str) -> TrastpayConfig:
-        """A copy holding a rotated refresh token."""
-        return dataclasses.replace(self, refresh_token=refresh_token)
+        """A copy holding a rotated refresh token (and no access token: it may belong to another chain)."""
+        return dataclasses.replace(
+            self, refresh_token=refresh_token, access_token=None, token_expiry_date=None
+        )
+
+    def with_tokens(
+        self, refresh_token: str, access_token: str | None, expiry: datetime | None
+    ) -> TrastpayConfig:
+        """A copy holding one chain's refresh token and, when known, its current access token."""
+        if not access_token or expiry is None:
+            return self.with_refresh_token(refresh_token)
+        return dataclasses.replace(
+            self, refresh_token=refresh_token, access_token=access_token, token_expiry_date=expiry
+        )
 
 
 _FORMAT_HINTS = {
@@ -90,6 +105,7 @@ _FORMAT_HINTS = {
     "start_date": "must be an RFC 3339 date or date-time with offset, e.g. 2026-01-01 or "
     "2026-01-01T00:00:00+05:00",
     "card_tokens": "every entry must be a card token like crd_7Hq2LmX9",
+    "token_expiry_date": "must be an RFC 3339 date-time with offset, e.g. 2026-12-06T20:30:00Z",
 }
 
 
@@ -210,6 +226,8 @@ def parse_config(raw: Mapping[str, Any], *, now: datetime | None = None) -> Tras
         for name, text in (raw.get("stream_start_dates") or {}).items()
     }
     backfill = _check_backfill(raw["backfill"], end_date) if raw.get("backfill") else None
+    access_token = raw.get("access_token")
+    expiry = _check_token_expiry(access_token, raw.get("token_expiry_date"))
     return TrastpayConfig(
         base_url=_check_base_url(str(raw["base_url"])),
         client_id=str(raw["client_id"]),
@@ -234,4 +252,18 @@ def parse_config(raw: Mapping[str, Any], *, now: datetime | None = None) -> Tras
         stream_start_dates=stream_starts,
         backfill=backfill,
         completeness_check=bool(raw["completeness_check"]),
+        access_token=str(access_token) if access_token and expiry is not None else None,
+        token_expiry_date=expiry,
     )
+
+
+def _check_token_expiry(access_token: object, text: object) -> datetime | None:
+    """The access token's expiry: required with ``access_token``; ignored (None) without one."""
+    if not access_token:
+        return None
+    if not text:
+        raise ConfigError("token_expiry_date", "is required when access_token is set")
+    try:
+        return parse_instant(str(text))
+    except ValueError:
+        raise ConfigError("token_expiry_date", _FORMAT_HINTS["token_expiry_date"]) from None

@@ -82,8 +82,8 @@ def parse_retry_after(value: str | None, *, now: float | None = None) -> float |
 
 def login_hint(device_id: str) -> str:
     return (
-        "Log in again with an OTP: `trastpay auth login --phone <phone> "
-        f"--device-id {device_id}` and put the new refresh token in the config."
+        "Log in again with an OTP, for this consumer only: `trastpay auth login --for airbyte|singer|cli "
+        f"--phone <phone> --device-id {device_id}`, and use the config it writes."
     )
 
 

@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
+from trastpay.auth import RotationHeld, TokenGrant
 from trastpay.client import TrastpayClient
 from trastpay.completeness import PartitionAudit, SyncAudit
 from trastpay.config import Backfill, TrastpayConfig
@@ -87,7 +88,7 @@ class TrastpaySession:
     def __init__(
         self,
         config: TrastpayConfig,
-        on_rotate: Callable[[str], None],
+        on_rotate: Callable[[TokenGrant], None],
         clock: Clock | None = None,
         *,
         client: TrastpayClient | None = None,
@@ -146,6 +147,27 @@ class TrastpaySession:
         """
         self.client.ensure_login()
         self._require_linked_cards(self._parent_keys(get_stream("cards"), "card_token"))
+
+    def check_without_rotation(self) -> str:
+        """Prove the credentials work without spending the refresh token; says how it proved them.
+
+        With a valid access token (from the config or the token store) the card list is read, which
+        also checks ``card_tokens``. Without one, or when the API refuses it, the refresh token is
+        introspected (``POST /auth/introspect``): proven live for this client and device, unspent.
+        ``card_tokens`` is then checked by the next read, before any stream. A platform may throw
+        away whatever a check publishes, so a check that rotated would hand the next run a spent
+        token (see docs/auth-flow.md).
+        """
+        tokens = self.client.tokens
+        if tokens.has_valid_access():
+            try:
+                with tokens.hold_rotation():
+                    self._require_linked_cards(self._parent_keys(get_stream("cards"), "card_token"))
+                return "access_token"
+            except RotationHeld:
+                pass
+        tokens.introspect()
+        return "introspect"
 
     def processor(self, stream: StreamDef) -> RecordProcessor:
         found = self._processors.get(stream.name)

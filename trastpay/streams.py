@@ -48,6 +48,14 @@ class StreamDef:
         return self.cursor_field is not None
 
     @property
+    def full_refresh_replaces(self) -> bool:
+        """A full read is the whole table, so rows it no longer holds are gone (a target may drop them).
+
+        Not for ``sync_audit``: each sync appends its own report; earlier syncs' rows must stay.
+        """
+        return not self.incremental and self.request_style != "audit"
+
+    @property
     def partitioned(self) -> bool:
         return self.parent is not None
 

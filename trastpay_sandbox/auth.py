@@ -127,6 +127,11 @@ class AuthService:
     _otps: dict[str, _Otp] = field(default_factory=dict)
     _access: dict[str, _AccessToken] = field(default_factory=dict)
     _refresh: dict[str, _RefreshToken] = field(default_factory=dict)
+    spent_presented: int = 0
+    """Refreshes that presented a spent (or revoked) refresh token: each one is a revoked login."""
+    refreshes: int = 0
+    """Refreshes that succeeded (rotations)."""
+    introspections: int = 0
 
     # --- OTP -------------------------------------------------------------------------------
     def request_otp(self, phone: str) -> dict[str, Any]:
@@ -210,6 +215,7 @@ class AuthService:
             raise Problem(401, "unauthorized", "unknown refresh token", field="refresh_token")
         family = record.family
         if family.revoked:
+            self.spent_presented += 1
             raise Problem(
                 401,
                 "refresh-token-reused",
@@ -249,6 +255,7 @@ class AuthService:
                 return dict(record.successor_answer)
             family.revoked = True
             record.successor_answer = None
+            self.spent_presented += 1
             raise Problem(
                 401,
                 "refresh-token-reused",
@@ -262,7 +269,47 @@ class AuthService:
         record.successor = _digest(answer["refresh_token"])
         if self.options.refresh_grace:
             record.successor_answer = dict(answer)
+        self.refreshes += 1
         return answer
+
+    def introspect(self, token: str, client_id: str, device_id: str) -> dict[str, Any]:
+        """RFC 7662-style check of a refresh token that spends nothing and revokes nothing.
+
+        Only the client and device the token was issued to learn anything: for any other caller,
+        like for an unknown token, the answer is ``{"active": false}``, so the endpoint reveals no
+        token's state to a stranger. ``reason`` tells the rightful holder why a token is inactive.
+        """
+        self.introspections += 1
+        record = self._refresh.get(_digest(token))
+        if record is None or client_id != record.family.client_id:
+            return {"active": False, "reason": "unknown"}
+        family = record.family
+        if device_id != family.device_id:
+            return {"active": False, "reason": "device-mismatch"}
+        now = self.clock.now()
+        if family.revoked:
+            return {"active": False, "reason": "revoked"}
+        if record.spent_at is not None:
+            return {"active": False, "reason": "spent"}
+        if record.expires_at <= now:
+            return {"active": False, "reason": "expired"}
+        return {
+            "active": True,
+            "token_type": "refresh_token",
+            "client_id": family.client_id,
+            "device_id": family.device_id,
+            "scopes": list(family.scopes),
+            "expires_in": int(record.expires_at - now),
+        }
+
+    def counters(self) -> dict[str, int]:
+        """The token counters the ``/_sandbox/tokens`` hook reports."""
+        return {
+            "refreshes": self.refreshes,
+            "spent_presented": self.spent_presented,
+            "introspections": self.introspections,
+            "revoked_families": len({id(r.family) for r in self._refresh.values() if r.family.revoked}),
+        }
 
     def authenticate(self, authorization: str | None, device_id: str | None, scope: str) -> Principal:
         """Resolve the caller of a data route or raise the 401/403 problem that applies."""

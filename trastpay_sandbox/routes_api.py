@@ -325,11 +325,22 @@ async def refresh(request: Request) -> Response:
     return json_response(answer, headers=_NO_STORE)
 
 
+async def introspect(request: Request) -> Response:
+    body = json_object(await request.body())
+    reject_unknown(body, frozenset({"token", "client_id", "device_id"}))
+    token = required_string(body, "token", max_length=512)
+    client_id = required_string(body, "client_id", max_length=128)
+    device_id = required_string(body, "device_id", max_length=128)
+    answer = context_of(request).auth.introspect(token, client_id, device_id)
+    return json_response(answer, headers=_NO_STORE)
+
+
 def api_routes(base: str) -> list[BaseRoute]:
     routes: list[BaseRoute] = [
         Route(base + "/auth/otp", request_otp, methods=["POST"]),
         Route(base + "/auth/login", login, methods=["POST"]),
         Route(base + "/auth/refresh", refresh, methods=["POST"]),
+        Route(base + "/auth/introspect", introspect, methods=["POST"]),
         Route(base + "/cards", list_cards, methods=["GET"]),
         Route(base + "/statement", post_statement, methods=["POST"]),
         Route(base + "/cards/{card_token}/statement/export", export_statement, methods=["GET"]),

@@ -189,6 +189,11 @@ async def expire_tokens(request: Request) -> Response:
     return json_response({"expired": context_of(request).auth.expire_access_tokens()})
 
 
+async def token_counters(request: Request) -> Response:
+    """``GET /_sandbox/tokens``: refreshes, spent refresh tokens presented, introspections, revoked logins."""
+    return json_response(context_of(request).auth.counters())
+
+
 async def register_webhook(request: Request) -> Response:
     body = json_object(await request.body())
     reject_unknown(body, body_fields("POST", "/_sandbox/webhooks"))
@@ -253,6 +258,7 @@ def hook_routes() -> list[BaseRoute]:
         Route("/_sandbox/faults", post_faults, methods=["POST"]),
         Route("/_sandbox/faults", delete_faults, methods=["DELETE"]),
         Route("/_sandbox/tokens/expire", expire_tokens, methods=["POST"]),
+        Route("/_sandbox/tokens", token_counters, methods=["GET"]),
         Route("/_sandbox/requests", requests_journal, methods=["GET"]),
         Route("/_sandbox/issued-secrets", issued_secrets, methods=["GET"]),
         Route("/_sandbox/webhooks", register_webhook, methods=["POST"]),

@@ -14,7 +14,7 @@ import signal
 import sys
 from typing import Any
 
-from trastpay.auth import TokenManager
+from trastpay.auth import TokenGrant, TokenManager
 
 _ROTATION = int(os.environ.get("RELIABILITY_CRASH_ROTATION", "1"))
 _POINT = os.environ.get("RELIABILITY_CRASH_POINT", "received")
@@ -22,7 +22,7 @@ _seen = {"rotations": 0}
 _original = TokenManager._rotate
 
 
-def _rotate_then_maybe_die(self: TokenManager, successor: str) -> None:
+def _rotate_then_maybe_die(self: TokenManager, successor: TokenGrant) -> None:
     _seen["rotations"] += 1
     chosen = _seen["rotations"] == _ROTATION
     if chosen and _POINT == "received":
@@ -33,7 +33,7 @@ def _rotate_then_maybe_die(self: TokenManager, successor: str) -> None:
 
 
 def main() -> Any:
-    TokenManager._rotate = _rotate_then_maybe_die  # type: ignore[method-assign]
+    TokenManager._rotate = _rotate_then_maybe_die  # type: ignore[method-assign,assignment]
     connector, rest = sys.argv[1], sys.argv[2:]
     if connector == "airbyte":
         from source_trastpay.run import run

@@ -6,6 +6,7 @@ import json
 import logging
 import uuid
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 import pytest
@@ -16,12 +17,14 @@ from airbyte_cdk.utils.airbyte_secrets_utils import filter_secrets
 
 import source_trastpay.source as source_module
 from source_trastpay import SourceTrastpay
+from trastpay.auth import TokenGrant
 from trastpay.config import TrastpayConfig
 from trastpay.errors import AuthError, ConnectionFailed, TrastpayError
 from trastpay.session import Checkpoint, Partition
 from trastpay.streams import StreamDef
 
 LOGGER = logging.getLogger("test")
+EXPIRY = datetime(2031, 1, 1, tzinfo=UTC)
 
 
 class FakeSession:
@@ -33,10 +36,14 @@ class FakeSession:
     on_first_use: ClassVar[Callable[[], None] | None] = None
     passes_state_through = False  # never a backfill here
 
-    def __init__(self, config: TrastpayConfig, on_rotate: Callable[[str], None], clock: Any = None) -> None:
+    def __init__(
+        self, config: TrastpayConfig, on_rotate: Callable[[TokenGrant], None], clock: Any = None
+    ) -> None:
         self.config = config
         self.on_rotate = on_rotate
         self.rotated_to: str | None = None
+        self.grant: TokenGrant | None = None
+        self.checked_without_rotation = False
         self.closed = False
         self.streams_read: list[str] = []
         FakeSession.instances.append(self)
@@ -44,7 +51,8 @@ class FakeSession:
     def _use(self) -> None:
         if self.rotated_to is None:
             self.rotated_to = f"rotated-{uuid.uuid4().hex}"
-            self.on_rotate(self.rotated_to)
+            self.grant = TokenGrant(self.rotated_to, f"access-{uuid.uuid4().hex}", EXPIRY)
+            self.on_rotate(self.grant)
             if FakeSession.on_first_use is not None:
                 FakeSession.on_first_use()
 
@@ -52,6 +60,12 @@ class FakeSession:
         self._use()
         if FakeSession.check_error is not None:
             raise FakeSession.check_error
+
+    def check_without_rotation(self) -> str:
+        self.checked_without_rotation = True
+        if FakeSession.check_error is not None:
+            raise FakeSession.check_error
+        return "introspect"
 
     def partitions(self, stream: StreamDef) -> Iterator[Partition]:
         self._use()
@@ -136,41 +150,63 @@ def test_given_invalid_setting_when_checked_then_failed_naming_the_field_without
     assert FakeSession.instances == []
 
 
-def test_given_rotation_when_checked_then_updated_config_is_on_stdout_before_the_token_is_used(
+def test_given_check_then_it_proves_the_login_without_rotating_and_publishes_nothing(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    status = SourceTrastpay().check(LOGGER, _config())
+
+    assert status.status == Status.SUCCEEDED
+    assert FakeSession.instances[0].checked_without_rotation
+    assert FakeSession.instances[0].rotated_to is None
+    assert _control_configs(capsys.readouterr().out) == []
+
+
+def test_given_rotation_when_reading_then_updated_config_with_access_token_is_on_stdout_before_use(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     config = _config(page_size=100, consent_id="cns_1")
     seen_at_first_use: list[str] = []
     FakeSession.on_first_use = lambda: seen_at_first_use.append(capsys.readouterr().out)
 
-    SourceTrastpay().check(LOGGER, config)
+    list(SourceTrastpay().read(LOGGER, config, _catalog("cards")))
 
-    new_token = FakeSession.instances[0].rotated_to
+    grant = FakeSession.instances[0].grant
+    assert grant is not None
     published = _control_configs(seen_at_first_use[0])
-    assert published == [{**config, "refresh_token": new_token}]
+    assert published == [
+        {
+            **config,
+            "refresh_token": grant.refresh_token,
+            "access_token": grant.access_token,
+            "token_expiry_date": "2031-01-01T00:00:00Z",
+        }
+    ]
 
 
 def test_given_rotated_token_when_logged_then_secret_filter_masks_it() -> None:
-    SourceTrastpay().check(LOGGER, _config())
-    new_token = FakeSession.instances[0].rotated_to
-    assert new_token is not None
+    list(SourceTrastpay().read(LOGGER, _config(), _catalog("cards")))
+    grant = FakeSession.instances[0].grant
+    assert grant is not None
 
-    assert new_token not in filter_secrets(f"refreshed with {new_token}")
+    assert grant.refresh_token not in filter_secrets(f"refreshed with {grant.refresh_token}")
+    assert grant.access_token not in filter_secrets(f"bearer {grant.access_token}")
 
 
 def test_given_token_rotated_in_this_process_when_stale_config_is_reused_then_successor_is_used(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     stale = _config()
-    SourceTrastpay().check(LOGGER, stale)
-    successor = FakeSession.instances[0].rotated_to
+    list(SourceTrastpay().read(LOGGER, stale, _catalog("cards")))
+    grant = FakeSession.instances[0].grant
+    assert grant is not None
     capsys.readouterr()
 
     SourceTrastpay().check(LOGGER, stale)
 
-    assert FakeSession.instances[1].config.refresh_token == successor
+    assert FakeSession.instances[1].config.refresh_token == grant.refresh_token
+    assert FakeSession.instances[1].config.access_token == grant.access_token
     republished = _control_configs(capsys.readouterr().out)
-    assert republished[0]["refresh_token"] == successor
+    assert republished[0]["refresh_token"] == grant.refresh_token
 
 
 def _catalog(*names: str) -> Any:

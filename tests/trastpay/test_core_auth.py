@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
@@ -10,13 +11,14 @@ import pytest
 import requests
 import responses
 
-from trastpay.auth import TokenManager
+from trastpay.auth import RotationHeld, TokenGrant, TokenManager, format_expiry
 from trastpay.client import requestor_for
 from trastpay.errors import AuthError, ConnectionFailed, ReauthRequired, ServerError, TrastpayError
 from trastpay.http import parse_retry_after
 
 from .builders import (
     BASE_URL,
+    CLIENT_ID,
     DEVICE_ID,
     REFRESH_TOKEN,
     FakeClock,
@@ -34,8 +36,8 @@ class Rotations:
     def __init__(self) -> None:
         self.saved: list[str] = []
 
-    def __call__(self, token: str) -> None:
-        self.saved.append(token)
+    def __call__(self, grant: TokenGrant) -> None:
+        self.saved.append(grant.refresh_token)
 
 
 def _manager(
@@ -108,8 +110,8 @@ def test_given_rotation_when_refreshing_then_on_rotate_runs_before_the_token_is_
     seen: list[tuple[str, int]] = []
     manager_box: list[TokenManager] = []
 
-    def on_rotate(token: str) -> None:
-        seen.append((token, manager_box[0].refresh_count))
+    def on_rotate(grant: TokenGrant) -> None:
+        seen.append((grant.refresh_token, manager_box[0].refresh_count))
 
     manager, _, _ = _manager(rotations=on_rotate)
     manager_box.append(manager)
@@ -121,7 +123,7 @@ def test_given_rotation_when_refreshing_then_on_rotate_runs_before_the_token_is_
 def test_given_on_rotate_fails_when_refreshing_then_stops_and_never_uses_or_resends() -> None:
     responses.post(REFRESH_URL, json=token_answer(1))
 
-    def broken_store(token: str) -> None:
+    def broken_store(grant: TokenGrant) -> None:
         raise OSError("disk full")
 
     manager, _, _ = _manager(rotations=broken_store)
@@ -295,3 +297,75 @@ def test_given_retry_after_header_when_parsed_then_seconds_to_wait(
 ) -> None:
     now = 1795824000.0  # 2026-11-28T00:00:00Z
     assert parse_retry_after(header, now=now) == expected
+
+
+# --- an access token from the config, check without rotation, introspection -----------------------
+
+INTROSPECT_URL = f"{BASE_URL}/auth/introspect"
+WALL_NOW = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
+
+
+def _seeded(expires_in_s: float, rotations: Rotations | None = None) -> tuple[TokenManager, Rotations]:
+    rot = rotations or Rotations()
+    clk = FakeClock()
+    cfg = config(
+        access_token="at_from_config",
+        token_expiry_date=format_expiry(WALL_NOW + timedelta(seconds=expires_in_s)),
+    )
+    http = requestor_for(cfg, session=requests.Session(), clock=clk, sleep=clk.sleep)
+    return TokenManager(cfg, http, rot, clock=clk, wall_clock=lambda: WALL_NOW), rot
+
+
+@responses.activate
+def test_given_a_valid_access_token_in_the_config_when_asked_then_it_is_used_and_nothing_rotates() -> None:
+    manager, rotations = _seeded(1200)
+
+    assert manager.access_token() == "at_from_config"
+    assert manager.has_valid_access()
+    assert rotations.saved == []
+    assert len(responses.calls) == 0
+
+
+@responses.activate
+def test_given_an_access_token_within_the_margin_when_asked_then_refreshed_and_the_grant_saved_first() -> (
+    None
+):
+    responses.post(REFRESH_URL, json=token_answer(1, expires_in=1800))
+    grants: list[TokenGrant] = []
+    manager, _ = _seeded(60, rotations=None)
+    manager._on_rotate = grants.append
+
+    assert manager.access_token() == "at_1"
+    assert [(g.refresh_token, g.access_token) for g in grants] == [("rt_1", "at_1")]
+    assert grants[0].config_fields()["token_expiry_date"].endswith("Z")
+
+
+@responses.activate
+def test_given_rotation_held_when_a_refresh_is_needed_then_rotation_held_and_nothing_sent() -> None:
+    manager, rotations = _seeded(60)
+
+    with manager.hold_rotation(), pytest.raises(RotationHeld):
+        manager.access_token()
+    assert len(responses.calls) == 0
+    assert rotations.saved == []
+
+
+@responses.activate
+@pytest.mark.parametrize(
+    ("answer", "error", "text"),
+    [
+        ({"active": False, "reason": "spent"}, ReauthRequired, "(spent)"),
+        ({"active": False, "reason": "device-mismatch"}, AuthError, "device-mismatch"),
+    ],
+)
+def test_given_an_inactive_refresh_token_when_introspected_then_a_clear_error_and_nothing_spent(
+    answer: dict[str, Any], error: type[TrastpayError], text: str
+) -> None:
+    responses.post(INTROSPECT_URL, json=answer)
+    manager, rotations = _seeded(60)
+
+    with pytest.raises(error, match=text.replace("(", r"\(").replace(")", r"\)")):
+        manager.introspect()
+    body = orjson.loads(responses.calls[0].request.body or b"")
+    assert body == {"token": REFRESH_TOKEN, "client_id": CLIENT_ID, "device_id": DEVICE_ID}
+    assert rotations.saved == []

@@ -20,6 +20,7 @@ from typing import Any, ClassVar
 import orjson
 import pytest
 
+from trastpay.auth import TokenGrant
 from trastpay.client import TrastpayClient
 from trastpay.errors import (
     DeadlineExceeded,
@@ -119,7 +120,7 @@ def elsewhere() -> Iterator[tuple[str, Counter[str]]]:
     server.server_close()
 
 
-def _client(base_url: str, rotations: list[str] | None = None, **cfg: Any) -> TrastpayClient:
+def _client(base_url: str, rotations: list[TokenGrant] | None = None, **cfg: Any) -> TrastpayClient:
     settings = {"max_retries": 2, "request_deadline_seconds": 2, "timeout_seconds": 1.5, **cfg}
     sink = rotations if rotations is not None else []
     client = TrastpayClient(config(base_url=base_url, **settings), on_rotate=sink.append, jitter=lambda: 0.0)
@@ -133,7 +134,7 @@ def test_given_a_redirect_on_the_refresh_when_logging_in_then_refused_and_the_to
 ) -> None:
     origin, hits = elsewhere
     target = f"{origin}/steal/auth/refresh?token=x#frag"
-    rotations: list[str] = []
+    rotations: list[TokenGrant] = []
     with serving({("POST", "/auth/refresh"): lambda h: send(h, status, b"", Location=target)}) as base:
         client = _client(base, rotations)
         with pytest.raises(

@@ -30,7 +30,11 @@ def _client(**cfg: Any) -> tuple[TrastpayClient, list[str]]:
     clock = FakeClock()
     rotations: list[str] = []
     client = TrastpayClient(
-        config(**cfg), on_rotate=rotations.append, sleep=clock.sleep, clock=clock, jitter=lambda: 0.0
+        config(**cfg),
+        on_rotate=lambda grant: rotations.append(grant.refresh_token),
+        sleep=clock.sleep,
+        clock=clock,
+        jitter=lambda: 0.0,
     )
     return client, rotations
 

@@ -130,7 +130,9 @@ def test_given_recorded_sync_when_replayed_then_pages_checkpoints_and_rotation_h
 ) -> None:
     rotations: list[str] = []
     config = parse_config(recorded_config)
-    with TrastpaySession(config, on_rotate=rotations.append, sleep=lambda s: None) as session:
+    with TrastpaySession(
+        config, on_rotate=lambda grant: rotations.append(grant.refresh_token), sleep=lambda s: None
+    ) as session:
         session.check()
         stream = get_stream("card_transactions")
         state = StreamState(stream)

@@ -43,7 +43,11 @@ def _client(jitter: float = 1.0, **cfg: Any) -> tuple[TrastpayClient, FakeClock,
     clock = FakeClock()
     rotations: list[str] = []
     client = TrastpayClient(
-        config(**cfg), on_rotate=rotations.append, sleep=clock.sleep, clock=clock, jitter=lambda: jitter
+        config(**cfg),
+        on_rotate=lambda grant: rotations.append(grant.refresh_token),
+        sleep=clock.sleep,
+        clock=clock,
+        jitter=lambda: jitter,
     )
     return client, clock, rotations
 

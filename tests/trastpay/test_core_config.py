@@ -180,7 +180,7 @@ def test_given_schema_when_inspected_then_every_property_has_title_description_a
 
 
 def test_given_schema_when_inspected_then_secrets_are_marked_for_both_platforms() -> None:
-    assert {"refresh_token", "pii_hash_key"} == SECRET_FIELDS
+    assert {"refresh_token", "access_token", "pii_hash_key"} == SECRET_FIELDS
     for name in SECRET_FIELDS:
         assert CONFIG_SCHEMA["properties"][name]["airbyte_secret"] is True
         assert CONFIG_SCHEMA["properties"][name]["secret"] is True
@@ -200,3 +200,19 @@ def test_given_only_required_fields_when_parsing_then_every_default_is_the_schem
         if "default" in prop:
             assert getattr(parsed, name) == prop["default"], name
             assert TrastpayConfig.__dataclass_fields__[name].default == prop["default"], name
+
+
+def test_given_access_token_without_expiry_when_parsing_then_config_error_names_token_expiry_date() -> None:
+    with pytest.raises(ConfigError) as caught:
+        ConfigBuilder().with_(access_token="at_SECRET_1").build()
+    assert caught.value.field == "token_expiry_date"
+    assert "SECRET" not in caught.value.message
+
+
+def test_given_access_token_and_expiry_when_parsing_then_both_are_kept_and_left_out_of_repr() -> None:
+    parsed = ConfigBuilder().with_(access_token="at_secret", token_expiry_date="2026-12-06T20:30:00Z").build()
+    assert parsed.access_token == "at_secret"
+    assert parsed.token_expiry_date is not None
+    assert parsed.token_expiry_date.isoformat() == "2026-12-06T20:30:00+00:00"
+    assert "at_secret" not in repr(parsed)
+    assert parsed.with_refresh_token("rt_2").access_token is None

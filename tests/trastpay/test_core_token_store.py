@@ -28,7 +28,7 @@ def test_given_saved_token_when_loading_then_newest_token_and_owner_only_file(tm
     assert [p.name for p in store.path.parent.iterdir() if p.name.endswith(".tmp")] == []
 
 
-def test_given_crash_between_write_and_rename_when_loading_then_old_token_still_readable(
+def test_given_rename_fails_after_a_complete_write_when_loading_then_the_newer_token_is_recovered(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     store = TokenStore(tmp_path / "tokens.json")
@@ -41,8 +41,26 @@ def test_given_crash_between_write_and_rename_when_loading_then_old_token_still_
     with pytest.raises(OSError, match="power cut"):
         store.save("rt_new")
     monkeypatch.undo()
+    # rt_old is spent at the server once rt_new was issued: the complete pending record wins.
+    assert store.load() == "rt_new"
+    assert sorted(p.name for p in tmp_path.iterdir() if not p.name.endswith(".lock")) == ["tokens.json"]
+
+
+def test_given_write_fails_midway_when_loading_then_the_old_token_and_no_pending_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = TokenStore(tmp_path / "tokens.json")
+    store.save("rt_old")
+
+    def full(fd: int) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "fsync", full)
+    with pytest.raises(OSError, match="disk full"):
+        store.save("rt_new")
+    monkeypatch.undo()
     assert store.load() == "rt_old"
-    assert [p.name for p in tmp_path.iterdir()] == ["tokens.json"]
+    assert not store.pending_path.exists()
 
 
 def test_given_corrupt_store_when_loading_then_config_error_names_token_store_path(tmp_path: Path) -> None:

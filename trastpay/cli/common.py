@@ -23,7 +23,7 @@ from trastpay.config import TrastpayConfig, parse_config
 from trastpay.errors import PayloadError, TrastpayError
 from trastpay.session import TrastpaySession
 from trastpay.streams import StreamDef
-from trastpay.token_store import TokenStore
+from trastpay.token_store import TOKEN_IN_STORE, TokenStore
 
 CONFIG_ENV = "TRASTPAY_CONFIG"
 
@@ -65,9 +65,18 @@ def open_session(config: TrastpayConfig) -> TrastpaySession:
     """A core session that starts from the newest stored token and saves every rotation."""
     store = TokenStore.for_config(config.client_id, config.device_id, config.token_store_path)
     with store.rotation_lock():
-        stored = store.load()
-    start = config.with_refresh_token(stored) if stored else config
-    return TrastpaySession(start, on_rotate=store.save, lock_factory=store.rotation_lock, reload=store.load)
+        stored = store.load_tokens()
+    if stored is None and config.refresh_token == TOKEN_IN_STORE:
+        raise CliError(
+            f"the token store {store.path} holds no login; log in with `trastpay auth login --for cli` "
+            "(or restore the file)"
+        )
+    start = config
+    if stored is not None and stored.refresh_token != config.refresh_token:
+        start = config.with_tokens(stored.refresh_token, stored.access_token, stored.expires_at)
+    return TrastpaySession(
+        start, on_rotate=store.save_grant, lock_factory=store.rotation_lock, reload=store.load
+    )
 
 
 def write_atomic(path: Path, content: bytes) -> None:

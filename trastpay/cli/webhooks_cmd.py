@@ -67,6 +67,12 @@ def add_parser(commands: Any) -> None:
     serve.add_argument("--db", required=True, type=Path, help="SQLite file for applied events")
     serve.add_argument("--port", required=True, type=_port, help="TCP port (0 picks a free one)")
     serve.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
+    serve.add_argument(
+        "--register-with-sandbox",
+        metavar="URL",
+        help="once listening, subscribe this receiver at the sandbox (e.g. http://127.0.0.1:8765); "
+        "without it nothing is delivered until the URL is registered",
+    )
     serve.set_defaults(handler=run_serve)
     replay = actions.add_parser(
         "replay",
@@ -123,6 +129,9 @@ def run_serve(args: argparse.Namespace) -> int:
     out(receiver.url)
     sys.stdout.flush()
     try:
+        if args.register_with_sandbox:
+            secret = _secret_from_env(args.secret_env, "--secret-env")
+            _register(args.register_with_sandbox, receiver.url, secret)
         receiver.serve_forever()
     except KeyboardInterrupt:
         pass
@@ -134,6 +143,26 @@ def run_serve(args: argparse.Namespace) -> int:
         f"{counts['rejected']} rejected."
     )
     return 0
+
+
+def _register(sandbox_url: str, receiver_url: str, secret: str) -> None:
+    """``POST /_sandbox/webhooks`` for this receiver (it already accepts connections)."""
+    parts = urlsplit(sandbox_url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise CliError(f"--register-with-sandbox must be an http(s) URL, e.g. {DEFAULT_SANDBOX_URL}")
+    body = orjson.dumps({"url": receiver_url, "secret": secret})
+    try:
+        response = requests.post(
+            sandbox_url.rstrip("/") + "/_sandbox/webhooks",
+            data=body,
+            headers={"Content-Type": "application/json"},
+            timeout=30,
+        )
+    except requests.RequestException as exc:
+        raise CliError(f"could not reach the sandbox at {sandbox_url} ({type(exc).__name__})") from None
+    if response.status_code != 201:
+        raise CliError(f"the sandbox refused the subscription ({response.status_code})")
+    note(f"Subscribed at the sandbox ({response.json().get('subscription_id')}); deliveries follow.")
 
 
 def run_replay(args: argparse.Namespace) -> int:

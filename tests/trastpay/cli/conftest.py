@@ -42,7 +42,7 @@ def run_cli(capsys: pytest.CaptureFixture[str]) -> Any:
 
 @pytest.fixture(scope="session")
 def cli_config(sandbox: SandboxServer, phones: list[str], tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A Singer-style config file (no secret) for the first customer, after a real CLI login."""
+    """The config `trastpay auth login` prints (no secret), saved as printed, after a real CLI login."""
     directory = tmp_path_factory.mktemp("cli-config")
     store = directory / "tokens.json"
     with pytest.MonkeyPatch.context() as patch:
@@ -52,5 +52,6 @@ def cli_config(sandbox: SandboxServer, phones: list[str], tmp_path_factory: pyte
         patch.setattr("sys.stderr", io.StringIO())
         assert main(login_args(sandbox, phones[0], store)) == 0
     config_path = directory / "config.json"
-    config_path.write_text(json.dumps(json.loads(buffer.getvalue())["singer"]), encoding="utf-8")
+    config_path.write_text(buffer.getvalue(), encoding="utf-8")
+    assert json.loads(buffer.getvalue())["token_store_path"] == str(store)
     return config_path

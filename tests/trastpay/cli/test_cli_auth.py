@@ -16,7 +16,7 @@ from trastpay_sandbox.testing import SandboxServer
 from .cli_harness import TypedOtp, login_args
 
 
-def test_given_otp_on_stdin_when_logging_in_then_token_store_is_0600_and_configs_hold_no_secret(
+def test_given_otp_on_stdin_when_logging_in_then_token_store_is_0600_and_config_holds_no_secret(
     sandbox: SandboxServer, phones: list[str], tmp_path: Path, run_cli: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     store_path = tmp_path / "store" / "tokens.json"
@@ -26,36 +26,57 @@ def test_given_otp_on_stdin_when_logging_in_then_token_store_is_0600_and_configs
     result = run_cli(*login_args(sandbox, phones[1], store_path))
 
     assert result.code == 0, result.stderr
-    token = TokenStore(store_path).load()
-    assert token
+    stored = TokenStore(store_path).load_tokens()
+    assert stored is not None
+    assert stored.consumer == "cli"
+    assert stored.access_token
     assert stat.S_IMODE(store_path.stat().st_mode) == 0o600
     printed = result.stdout + result.stderr
-    assert token not in printed
+    assert stored.refresh_token not in printed
+    assert stored.access_token not in printed
     assert typed.typed is not None
     assert typed.typed not in printed
-    configs = result.json()
-    assert configs["token_store_path"] == str(store_path)
-    assert configs["singer"]["token_store_path"] == str(store_path)
-    assert configs["airbyte"]["refresh_token"].startswith("<secret")
-    for name in ("airbyte", "singer"):
-        parsed = parse_config(configs[name])
-        assert parsed.base_url == sandbox.api_url
-        assert parsed.device_id == "dev-cli-test"
+    config = result.json()
+    assert config["token_store_path"] == str(store_path)
+    parsed = parse_config(config)
+    assert parsed.base_url == sandbox.api_url
+    assert parsed.device_id == "dev-cli-test"
     assert str(store_path) in result.stderr
 
 
-def test_given_show_secrets_when_logging_in_then_airbyte_config_holds_the_stored_token(
+def test_given_for_airbyte_when_logging_in_then_the_config_carries_the_tokens_and_no_store_is_written(
+    sandbox: SandboxServer, phones: list[str], tmp_path: Path, run_cli: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("sys.stdin", TypedOtp(sandbox, phones[1]))
+    output = tmp_path / "airbyte.json"
+    argv = [a for a in login_args(sandbox, phones[1], tmp_path / "unused.json") if a != "--token-store"]
+    argv.remove(str(tmp_path / "unused.json"))
+
+    result = run_cli(*argv, "--for", "airbyte", "--output", str(output))
+
+    assert result.code == 0, result.stderr
+    assert result.stdout == ""
+    assert stat.S_IMODE(output.stat().st_mode) == 0o600
+    config = parse_config(json.loads(output.read_text(encoding="utf-8")))
+    assert config.access_token
+    assert config.token_expiry_date is not None
+    assert not (tmp_path / "unused.json").exists()
+    assert config.refresh_token not in result.stderr
+
+
+def test_given_a_store_of_another_consumer_when_logging_in_then_refused_before_any_otp(
     sandbox: SandboxServer, phones: list[str], tmp_path: Path, run_cli: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     store_path = tmp_path / "tokens.json"
     monkeypatch.setattr("sys.stdin", TypedOtp(sandbox, phones[1]))
+    assert run_cli(*login_args(sandbox, phones[1], store_path), "--for", "singer").code == 0
+    before = TokenStore(store_path).load()
 
-    result = run_cli(*login_args(sandbox, phones[1], store_path), "--show-secrets")
+    result = run_cli(*login_args(sandbox, phones[1], store_path), "--for", "cli")
 
-    assert result.code == 0, result.stderr
-    configs = result.json()
-    assert configs["airbyte"]["refresh_token"] == TokenStore(store_path).load()
-    assert configs["singer"]["refresh_token"] != configs["airbyte"]["refresh_token"]
+    assert result.code == 1
+    assert "holds the singer login" in result.stderr
+    assert TokenStore(store_path).load() == before
 
 
 def test_given_wrong_otp_when_logging_in_then_exit_1_with_one_clear_line_and_no_store(
@@ -139,6 +160,6 @@ def test_given_singer_config_from_login_when_the_tap_picks_its_token_then_it_use
     result = run_cli(*login_args(sandbox, phones[1], store_path))
 
     assert result.code == 0, result.stderr
-    singer = parse_config(result.json()["singer"])
+    singer = parse_config(result.json())
     tokens = TapTokens(TokenStore(store_path))
     assert tokens.initial_refresh_token(singer.refresh_token) == TokenStore(store_path).load()

@@ -142,10 +142,11 @@ def test_given_config_missing_a_field_when_exporting_then_exit_1_naming_the_fiel
 
 
 def test_given_login_store_when_exporting_then_the_rotated_refresh_token_is_saved_0600(
-    cli_config: Path, card_token: str, tmp_path: Path, run_cli: Any
+    cli_config: Path, card_token: str, tmp_path: Path, run_cli: Any, sandbox: SandboxServer
 ) -> None:
     store = TokenStore(json.loads(cli_config.read_text(encoding="utf-8"))["token_store_path"])
     before = store.load()
+    sandbox.expire_tokens()  # the stored access token is refused: the export must rotate
 
     result = export(run_cli, cli_config, card_token, tmp_path / "s.json", "json")
 

@@ -62,7 +62,11 @@ class Login:
         self.config: TrastpayConfig = parse_config(raw)
 
     def session(self, config: TrastpayConfig | None = None) -> TrastpaySession:
-        return TrastpaySession(config or self.config, on_rotate=self.rotations.append, sleep=lambda s: None)
+        return TrastpaySession(
+            config or self.config,
+            on_rotate=lambda grant: self.rotations.append(grant.refresh_token),
+            sleep=lambda s: None,
+        )
 
 
 def _sync(session: TrastpaySession, stream_name: str, state: StreamState) -> list[dict[str, Any]]:
@@ -205,11 +209,13 @@ class _LosesFirstRefreshAnswer(requests.Session):
 def _lossy_session(login: Login) -> TrastpaySession:
     client = TrastpayClient(
         login.config,
-        on_rotate=login.rotations.append,
+        on_rotate=lambda grant: login.rotations.append(grant.refresh_token),
         session=_LosesFirstRefreshAnswer(),
         sleep=lambda s: None,
     )
-    return TrastpaySession(login.config, on_rotate=login.rotations.append, client=client)
+    return TrastpaySession(
+        login.config, on_rotate=lambda grant: login.rotations.append(grant.refresh_token), client=client
+    )
 
 
 def test_given_grace_server_and_lost_refresh_answer_when_checking_then_one_resend_succeeds() -> None:
@@ -233,7 +239,9 @@ def test_given_rate_limit_storm_when_reading_then_waits_for_retry_after_and_comp
     sandbox: Any, phone: str
 ) -> None:
     login = Login(sandbox, phone)
-    with TrastpaySession(login.config, on_rotate=login.rotations.append) as session:
+    with TrastpaySession(
+        login.config, on_rotate=lambda grant: login.rotations.append(grant.refresh_token)
+    ) as session:
         session.check()
         sandbox.set_faults({"rate_limit_storm": {"duration_s": 1, "retry_after_s": 1}})
         try:
@@ -313,7 +321,8 @@ config = parse_config({"base_url": base_url, "client_id": "core-it", "device_id"
                        "refresh_token": token, "start_date": "2026-06-01"})
 print("ready", flush=True)
 sys.stdin.readline()
-with TrastpaySession(config, on_rotate=store.save, lock_factory=store.rotation_lock, reload=store.load) as s:
+rotation = {"on_rotate": store.save_grant, "lock_factory": store.rotation_lock, "reload": store.load}
+with TrastpaySession(config, **rotation) as s:
     s.check()
 print("ok", flush=True)
 """
