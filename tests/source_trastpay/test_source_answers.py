@@ -13,6 +13,7 @@ import json
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ import pytest
 from airbyte_protocol.models import AirbyteMessage as ProtocolMessage
 
 from source_trastpay.console import direct_request
+from trastpay.auth import format_expiry
 from trastpay_sandbox.testing import SandboxServer
 
 SOURCE = Path(sys.executable).parent / "source-trastpay"
@@ -34,17 +36,23 @@ def sandbox() -> Iterator[SandboxServer]:
         yield server
 
 
-def _logged_in_config(sandbox: SandboxServer, device_id: str, **overrides: Any) -> dict[str, Any]:
+def _logged_in_config(
+    sandbox: SandboxServer, device_id: str, *, with_access_token: bool = False, **overrides: Any
+) -> dict[str, Any]:
     phone = sandbox.customers()[0]["phone"]
     tokens = sandbox.login(phone, device_id=device_id, client_id=CLIENT_ID)
-    return {
+    config: dict[str, Any] = {
         "base_url": sandbox.api_url,
         "client_id": CLIENT_ID,
         "device_id": device_id,
         "refresh_token": tokens["refresh_token"],
         "start_date": "2026-01-01",
-        **overrides,
     }
+    if with_access_token:  # check then lists the cards (without one it only introspects the token)
+        expiry = datetime.now(UTC) + timedelta(seconds=int(tokens["expires_in"]))
+        config["access_token"] = tokens["access_token"]
+        config["token_expiry_date"] = format_expiry(expiry)
+    return {**config, **overrides}
 
 
 OFFLINE = {
@@ -209,8 +217,11 @@ def test_given_logged_in_config_when_checked_directly_then_same_rotation_and_sta
 def test_given_check_that_fails_when_answered_directly_then_same_failure_as_the_cdk_path(
     tmp_path: Path, sandbox: SandboxServer, change: dict[str, Any]
 ) -> None:
-    direct_config = _write(tmp_path, "direct.json", _logged_in_config(sandbox, "answers-f-direct", **change))
-    cdk_config = _write(tmp_path, "cdk.json", _logged_in_config(sandbox, "answers-f-cdk", **change))
+    listed = "card_tokens" in change  # only a check that lists the cards can refuse a card token
+    direct = _logged_in_config(sandbox, "answers-f-direct", with_access_token=listed, **change)
+    cdk = _logged_in_config(sandbox, "answers-f-cdk", with_access_token=listed, **change)
+    direct_config = _write(tmp_path, "direct.json", direct)
+    cdk_config = _write(tmp_path, "cdk.json", cdk)
 
     messages = assert_same_answers(
         ["check", "--config", str(direct_config)],
