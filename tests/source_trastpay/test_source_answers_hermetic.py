@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -17,6 +18,7 @@ from airbyte_protocol.models import AirbyteMessage as ProtocolMessage
 
 import trastpay.session as session_module
 from source_trastpay.console import answer
+from trastpay.auth import TokenGrant
 from trastpay.config import TrastpayConfig
 
 CONFIG = {
@@ -27,19 +29,21 @@ CONFIG = {
     "start_date": "2026-08-01",
 }
 ROTATED = "hermetic-rotated-token-0002"
+GRANT = TokenGrant(ROTATED, "hermetic-access-token-0002", datetime(2026, 8, 1, 12, 0, tzinfo=UTC))
 
 
 class ScriptedSession:
-    """Rotates the token, logs a line quoting both tokens, then fails as scripted."""
+    """Rotates the token (the core's check never does; the answer must still publish it first), logs a
+    line quoting both tokens, then fails as scripted."""
 
     failure: ClassVar[BaseException | None] = None
 
-    def __init__(self, config: TrastpayConfig, on_rotate: Callable[[str], None], **_: Any) -> None:
+    def __init__(self, config: TrastpayConfig, on_rotate: Callable[[TokenGrant], None], **_: Any) -> None:
         self._config = config
         self._on_rotate = on_rotate
 
-    def check(self) -> None:
-        self._on_rotate(ROTATED)
+    def check_without_rotation(self) -> None:
+        self._on_rotate(GRANT)
         logging.getLogger("trastpay.audit").info("spent %s, now %s", self._config.refresh_token, ROTATED)
         if ScriptedSession.failure is not None:
             raise ScriptedSession.failure
@@ -73,7 +77,7 @@ def test_given_rotation_and_log_line_quoting_tokens_when_checked_then_control_fi
 
     assert code == 0
     assert [m["type"] for m in messages] == ["CONTROL", "LOG", "LOG", "CONNECTION_STATUS"]
-    assert messages[0]["control"]["connectorConfig"]["config"] == {**CONFIG, "refresh_token": ROTATED}
+    assert messages[0]["control"]["connectorConfig"]["config"] == {**CONFIG, **GRANT.config_fields()}
     assert messages[1]["log"] == {"level": "INFO", "message": "spent ****, now ****"}
     assert messages[2]["log"] == {"level": "INFO", "message": "Check succeeded"}
     assert messages[3]["connectionStatus"] == {"status": "SUCCEEDED"}
@@ -93,6 +97,7 @@ def test_given_unexpected_exception_mid_check_when_answered_then_fatal_log_and_s
     assert error["failure_type"] == "system_error"
     assert "KeyError" in error["stack_trace"]
     assert ROTATED not in json.dumps(messages[1:])
+    assert GRANT.access_token not in json.dumps(messages[1:])
 
 
 @pytest.mark.parametrize("key", ["_limit", "_page_size"])
