@@ -40,9 +40,11 @@ def _cursor_instants(state: Mapping[str, Any]) -> dict[str | None, datetime]:
 
 
 def _window_days(stream: str, config: Mapping[str, Any]) -> int:
+    """``lookback_days`` plus the stream's own window (settlement lag, or its default re-read days)."""
     definition = get_stream(stream)
     lookback = int(config.get("lookback_days", 0))
-    return lookback + (int(config.get("settlement_lag_days", 7)) if definition.settles else 0)
+    own = int(config.get("settlement_lag_days", 7)) if definition.settles else definition.reread_days
+    return lookback + own
 
 
 def _keys(pairs: Iterable[tuple[str, Mapping[str, Any]]]) -> set[tuple[str, ...]]:

@@ -15,6 +15,7 @@ from airbyte_cdk.test.models import ConnectorTestScenario
 from airbyte_cdk.test.standard_tests import DiscoveredCatalogWarning, SourceTestSuiteBase
 
 from source_trastpay import SourceTrastpay
+from trastpay.streams import SYNC_AUDIT
 
 from .acceptance import load_catalog, runtime_config_dir
 
@@ -47,6 +48,9 @@ def test_given_configured_catalog_when_compared_with_discover_then_lists_every_s
         stream.name: stream for stream in SourceTrastpay().discover(logging.getLogger("test"), {}).streams
     }
     catalog = load_catalog()
+    # sync_audit (the connector's own report) is left out: its sync ids and times differ per run, so
+    # it cannot be part of the expected records; tests/reliability/test_backfill.py checks its counts.
+    del discovered[SYNC_AUDIT.name]
 
     assert [entry.stream.name for entry in catalog.streams] == list(discovered)
     for entry in catalog.streams:

@@ -57,6 +57,7 @@ FOLDERS: list[tuple[str, list[tuple[str, str]]]] = [
         [
             ("requestOtp", ""),
             ("login", ""),
+            ("introspectRefreshToken", ""),
             ("refreshTokens", ""),
             ("refreshTokens", "reuse"),
             ("login", "again"),
@@ -103,6 +104,7 @@ FOLDERS: list[tuple[str, list[tuple[str, str]]]] = [
             ("sandboxExpireTokens", ""),
             ("sandboxIssuedSecrets", ""),
             ("sandboxRequestJournal", ""),
+            ("sandboxTokenCounters", ""),
         ],
     ),
 ]
@@ -119,6 +121,11 @@ BODIES: dict[str, dict[str, Any]] = {
     "login/again": LOGIN_BODY,
     "refreshTokens": {
         "refresh_token": "{{refresh_token}}",
+        "client_id": "{{client_id}}",
+        "device_id": "{{device_id}}",
+    },
+    "introspectRefreshToken": {
+        "token": "{{refresh_token}}",
         "client_id": "{{client_id}}",
         "device_id": "{{device_id}}",
     },

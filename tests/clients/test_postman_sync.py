@@ -77,8 +77,8 @@ def test_given_the_collection_when_listing_folders_then_the_documented_folders_c
     assert [folder["name"] for folder in collection["item"]] == FOLDERS
     assert collection["info"]["schema"].endswith("/v2.1.0/collection.json")
     auth = [item["request"]["url"]["path"][-1] for item in collection["item"][0]["item"]]
-    assert auth == ["otp", "login", "refresh", "refresh", "login"], (
-        "login chain, rotation, reuse check, re-login"
+    assert auth == ["otp", "login", "introspect", "refresh", "refresh", "login"], (
+        "login chain, introspection (spends nothing), rotation, reuse check, re-login"
     )
 
 

@@ -45,6 +45,9 @@ class Case:
     singer_xfail: str | None = None
     airbyte_xfail: str | None = None
     read_failure_types: tuple[str, ...] = ("config_error",)
+    check_fails: bool = True
+    """False where check cannot see the mistake: without an access token it only introspects the
+    refresh token (it never spends it, docs/auth-flow.md), so an unlinked card is named by the read."""
 
 
 def _set(**values: Any) -> Callable[[dict[str, Any], SandboxServer], None]:
@@ -154,6 +157,7 @@ CASES: tuple[Case, ...] = (
         _set(card_tokens=["crd_notlinked0000"]),
         network=True,
         streams=("card_transactions",),
+        check_fails=False,
     ),
 )
 
@@ -232,7 +236,7 @@ def _airbyte_verdict(runs: CaseRuns) -> tuple[bool, str]:
         len(statuses) == 1
         and statuses[0]["status"] == "FAILED"
         and names_field(statuses[0].get("message") or "", case.field)
-    )
+    ) or (not case.check_fails and len(statuses) == 1 and statuses[0]["status"] == "SUCCEEDED")
     traces = [
         m["trace"]["error"]
         for m in runs.read.messages

@@ -54,7 +54,7 @@ def test_given_offer_statement_request_when_sent_verbatim_then_first_april_page_
 
     assert response.status_code == 200, response.text
     answer = orjson.loads(response.content)
-    assert set(answer) == {"items", "next_page"}
+    assert set(answer) == {"items", "next_page", "complete_until"}  # the offer's shape plus our watermark
     assert answer["next_page"] == 2
     assert len(answer["items"]) == 100
     first = datetime.fromisoformat(answer["items"][0]["occurred_at"])
