@@ -38,8 +38,11 @@ class Runtime:
     forbidden: tuple[str, ...]
 
 
-_WEB_AND_EXPORTS = ("starlette", "uvicorn", "openpyxl", "fpdf")
-"""The sandbox's web server and export libraries (isodate is not listed: airbyte-cdk needs it too)."""
+_WEB = ("starlette", "uvicorn")
+"""The ASGI stack: the sandbox's server and the CLI's webhook receiver (``trastpay webhooks serve``)."""
+_EXPORTS = ("openpyxl", "fpdf")
+"""The sandbox's export libraries (isodate is not listed: airbyte-cdk needs it too)."""
+_WEB_AND_EXPORTS = (*_WEB, *_EXPORTS)
 RUNTIMES: dict[str, Runtime] = {
     runtime.name: runtime
     for runtime in (
@@ -51,7 +54,12 @@ RUNTIMES: dict[str, Runtime] = {
             ("tap_trastpay.tap",),
             ("airbyte_cdk", "pandas", "numpy", "grpc", *_WEB_AND_EXPORTS),
         ),
-        Runtime("cli", ("cli",), ("trastpay.cli",), ("airbyte_cdk", "singer_sdk", *_WEB_AND_EXPORTS)),
+        Runtime(
+            "cli",
+            ("cli",),
+            ("trastpay.cli", "trastpay.webhook_receiver"),
+            ("airbyte_cdk", "singer_sdk", *_EXPORTS),
+        ),
         Runtime(
             "sandbox",
             ("sandbox",),

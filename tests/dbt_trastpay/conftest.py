@@ -12,6 +12,7 @@ on first use, and when that fails the tests are skipped with the reason, except 
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import uuid
@@ -69,6 +70,26 @@ def dbt_installed() -> Path:
 def meltano_installed() -> Path:
     venv = Path(os.environ.get("TRASTPAY_MELTANO_VENV", ROOT / ".meltano" / "meltano-venv"))
     return _ensure_venv(venv, "meltano", ROOT / "requirements" / "meltano.txt")
+
+
+@pytest.fixture(scope="session")
+def dist() -> Path:
+    """The checkout's dist/ that meltano.yml installs the tap from, built now (as ``make dist`` does).
+
+    meltano.yml's pip_url finds the wheel and the singer constraints in dist/ (--find-links); a fresh
+    checkout has none and an old one may be stale, so the session builds it from the working tree.
+    """
+    out = ROOT / "dist"
+    shutil.rmtree(out, ignore_errors=True)
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "runtimes.py"), "build", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert done.returncode == 0, f"building dist/ failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+    return out
 
 
 @pytest.fixture(scope="session")
@@ -144,6 +165,7 @@ def postgres_cluster() -> Iterator[PostgresCluster]:
 def postgres_warehouse(
     dbt_installed: Path,
     meltano_installed: Path,
+    dist: Path,
     postgres_cluster: PostgresCluster,
     warehouse_sandbox: SandboxServer,
     warehouse_phone: str,

@@ -1,7 +1,8 @@
 """The connectors installed from the built wheel run against a sandbox, as their users run them.
 
-``source-trastpay`` from the ``[airbyte]`` venv: spec, check (which rotates the refresh token and
-hands the new config back as a CONTROL message), read. ``tap-trastpay`` from the ``[singer]`` venv:
+``source-trastpay`` from the ``[airbyte]`` venv: spec, check (which only introspects the refresh
+token: no rotation, no CONTROL message), read (which rotates it and hands the new config back as a
+CONTROL message). ``tap-trastpay`` from the ``[singer]`` venv:
 --about, --discover and a sync. The sandbox itself runs from the ``[sandbox]`` venv.
 """
 
@@ -15,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from trastpay.streams import EMITTED_STREAMS
 from trastpay_sandbox.testing import SandboxServer
 
 pytestmark = [pytest.mark.packaging, pytest.mark.timeout(900)]
@@ -74,16 +76,16 @@ def test_given_the_airbyte_runtime_when_spec_check_read_then_the_sandbox_is_sync
     checked = _run([str(source), "check", "--config", str(config_path)], tmp_path)
     (status,) = [m["connectionStatus"] for m in checked if m["type"] == "CONNECTION_STATUS"]
     assert status["status"] == "SUCCEEDED", status
-    (control,) = [m["control"] for m in checked if m["type"] == "CONTROL"]
-    rotated = control["connectorConfig"]["config"]
-    assert rotated["refresh_token"] != config["refresh_token"]
-    config_path.write_text(json.dumps(rotated), encoding="utf-8")
+    assert [m for m in checked if m["type"] == "CONTROL"] == []
 
     catalog_path = tmp_path / "catalog.json"
     catalog_path.write_text(
         json.dumps(_catalog({"cards": "full_refresh", "card_transactions": "incremental"})), encoding="utf-8"
     )
     read = _run([str(source), "read", "--config", str(config_path), "--catalog", str(catalog_path)], tmp_path)
+    rotated = [m["control"]["connectorConfig"]["config"] for m in read if m["type"] == "CONTROL"]
+    assert rotated, "the read rotated no token"
+    assert rotated[-1]["refresh_token"] != config["refresh_token"]
 
     phone = installed_sandbox.customers()[0]["phone"]
     records = [m["record"] for m in read if m["type"] == "RECORD"]
@@ -114,7 +116,7 @@ def test_given_the_singer_runtime_when_about_discover_sync_then_the_sandbox_is_s
         [str(tap), "--config", str(config_path), "--discover"], cwd=tmp_path, capture_output=True, text=True
     )
     assert discovered.returncode == 0, discovered.stderr
-    assert len(json.loads(discovered.stdout)["streams"]) == 16
+    assert len(json.loads(discovered.stdout)["streams"]) == len(EMITTED_STREAMS)  # the API's 16 + sync_audit
 
     messages = _run([str(tap), "--config", str(config_path)], tmp_path)
 
