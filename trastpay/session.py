@@ -268,13 +268,28 @@ class TrastpaySession:
     ) -> Iterator[dict[str, Any] | Checkpoint]:
         """Records of one partition in cursor order, each page followed by a :class:`Checkpoint`.
 
-        ``sync_audit`` yields the audit records of every partition finished so far.
+        ``sync_audit`` yields the audit records of every partition finished so far. The same
+        sequence as :meth:`read_pages`, one record at a time.
+        """
+        for item in self.read_pages(stream, partition, cursor):
+            if type(item) is list:
+                yield from item
+            else:
+                yield item  # type: ignore[misc]  # a Checkpoint
+
+    def read_pages(
+        self, stream: StreamDef, partition: Partition, cursor: str | None
+    ) -> Iterator[list[dict[str, Any]] | Checkpoint]:
+        """What :meth:`read` yields, a page at a time: each non-empty list holds the checked,
+        masked records of one page (in cursor order), and every :class:`Checkpoint` is safe to
+        emit once the records yielded before it are written. Adapters that write a page at once
+        use this; the records and checkpoints are exactly :meth:`read`'s.
         """
         if stream.partitioned and partition.key is None:
             raise ValueError(f"stream '{stream.name}' is partitioned: read it per partition")
         if stream.request_style == "audit":
             for since, record in enumerate(self.audit.records(), start=1):
-                yield record
+                yield [record]
                 if since % STATE_EVERY_RECORDS == 0:
                     yield Checkpoint(None, forced=True)  # one partition per record: there may be thousands
             yield Checkpoint(None)
@@ -294,11 +309,14 @@ class TrastpaySession:
             allow = self.config.card_tokens if stream.name == "cards" else None
             for page in self._pages_of(stream, partition, cursor):
                 self._note_page(audit, page)
-                for item in page.items:
-                    record = processor.process(item, partition.key, pan_free=page.pan_free)
-                    if allow is None or record.get("card_token") in allow:
-                        audit.records += 1
-                        yield record
+                records = [
+                    processor.process(item, partition.key, pan_free=page.pan_free) for item in page.items
+                ]
+                if allow is not None:
+                    records = [record for record in records if record.get("card_token") in allow]
+                audit.records += len(records)
+                if records:
+                    yield records
             self.audit.finish(audit)
             yield Checkpoint(None)
             return
@@ -311,7 +329,7 @@ class TrastpaySession:
         cursor: str | None,
         audit: PartitionAudit,
         processor: RecordProcessor,
-    ) -> Iterator[dict[str, Any] | Checkpoint]:
+    ) -> Iterator[list[dict[str, Any]] | Checkpoint]:
         try:
             tracker = CursorTracker(cursor)
         except ValueError:
@@ -350,7 +368,8 @@ class TrastpaySession:
             if statements is not None:
                 statements.extend(records)
             audit.records += len(records)
-            yield from records
+            if records:
+                yield records
             since = self._since_state.get(stream.name, 0) + len(records)
             forced = since >= STATE_EVERY_RECORDS
             self._since_state[stream.name] = 0 if forced or checkpoint != last else since
