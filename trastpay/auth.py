@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING, Any
 from trastpay.errors import (
     AuthError,
     ConnectionFailed,
+    DeadlineExceeded,
     PayloadError,
     RateLimited,
     ReauthRequired,
@@ -285,6 +286,10 @@ class TokenManager:
             return self._lost(token, resend, "the connection broke")
         except PayloadError:
             return self._lost(token, resend, "the answer was not the promised token JSON")
+        except DeadlineExceeded:
+            # The request went out and its answer did not finish in time: the server may have
+            # rotated the token, so this is a lost answer (one resend), not a refusal.
+            return self._lost(token, resend, "the answer did not finish within request_deadline_seconds")
         except (RateLimited, ServerError):
             self._unspend(token, resend)
             raise

@@ -32,6 +32,7 @@ CASES = (
     "refresh_redirect",
     "data_redirect",
     "slowloris",
+    "refresh_slowloris",
     "endless_chunked",
     "huge_body",
     "gzip_bomb",
@@ -237,6 +238,14 @@ class _Handler(BaseHTTPRequestHandler):
         if path == "/auth/refresh":
             if case == "refresh_redirect":
                 self._redirect(307, f"{self.owner.elsewhere.origin}/steal/auth/refresh?from=hostile")
+                return
+            if case == "refresh_slowloris" and self.owner.hits[path] == 1:
+                # the first token answer never finishes; the token counts as maybe spent
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", "100000")
+                self.end_headers()
+                self._trickle(b" " * 100000, 1)
                 return
             access, refresh = self.owner.next_tokens()
             scopes = ["cards:read", "statements:read", "transfers:read", "microloan:read", "events:read"]

@@ -80,6 +80,16 @@ CASES: tuple[Case, ...] = (
     ),
     Case("slowloris body", "slowloris", TRANSFERS, "transient_error", CUT_OFF, max_hits=1, ci=("airbyte",)),
     Case(
+        "slowloris token answer, then a good one",
+        "refresh_slowloris",
+        TRANSFERS,
+        None,
+        "",
+        "/auth/refresh",
+        2,
+        records={"transfers": 1},
+    ),
+    Case(
         "endless chunked body",
         "endless_chunked",
         TRANSFERS,
@@ -281,6 +291,8 @@ def test_given_a_hostile_server_when_syncing_then_bounded_typed_and_leak_free(
             checks["no traceback"] = TRACEBACK_MARK not in text
     if case.server_case == "huge_retry_after" and connector == "airbyte":
         checks["later stream read"] = len(records.get("microloans", [])) == 1
+    if case.server_case == "refresh_slowloris":
+        checks["the token sent once more"] = hits == 2
     if case.server_case == "refresh_redirect":
         checks["no token adopted"] = not result.control_configs and not (workdir / "tokens.json").exists()
     failed = [name for name, ok in checks.items() if not ok]
