@@ -11,7 +11,9 @@ and says why, except under CI, where it fails.
 
 from __future__ import annotations
 
+import json
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -22,6 +24,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from trastpay.config import parse_config
 from trastpay.streams import STREAMS
 from trastpay_demo.meltano_sync import meltano_env, run_meltano, utc_instants
 from trastpay_sandbox.login_config import login_config
@@ -202,3 +205,55 @@ def test_given_a_deleted_month_when_backfilled_with_meltano_then_it_is_back_and_
     assert result.ok, result.describe()
     assert audit, "the backfill run wrote no sync_audit record"
     assert {row[0] for row in audit} == {"card_transactions"}
+
+
+def test_given_backfill_set_as_documented_when_meltano_prints_the_config_then_the_tap_accepts_the_window(
+    meltano: Path, tmp_path: Path
+) -> None:
+    """docs/backfill.md's ``meltano config set tap-trastpay backfill '{...}'``, typed into a copy
+    of the project: Meltano stores an object (not a string) and the tap's config check accepts it."""
+    shutil.copy(ROOT / "meltano.yml", tmp_path / "meltano.yml")
+    typed = [
+        shlex.split(line)[1:]
+        for line in (ROOT / "docs" / "backfill.md").read_text(encoding="utf-8").splitlines()
+        if line.startswith(".meltano/meltano-venv/bin/meltano config ")
+    ]
+    assert [args[:4] for args in typed] == [
+        ["config", "set", "tap-trastpay", "backfill"],
+        ["config", "unset", "tap-trastpay", "backfill"],
+    ], typed
+    window = json.loads(typed[0][4])
+    assert window["streams"] == ["card_transactions"]
+    env = {key: value for key, value in os.environ.items() if not key.startswith("TAP_TRASTPAY_")}
+    env["MELTANO_SEND_ANONYMOUS_USAGE_STATS"] = "false"
+
+    def meltano_config(*args: str) -> str:
+        done = subprocess.run(
+            [str(meltano), "config", *args],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
+        return done.stdout
+
+    meltano_config(*typed[0][1:])
+    printed = json.loads(meltano_config("print", "tap-trastpay"))
+    assert printed["backfill"] == window
+    config = parse_config(
+        {
+            "base_url": "http://127.0.0.1:1/api/v1/trastpay",
+            "client_id": "c",
+            "device_id": "d",
+            "refresh_token": "r",
+            "start_date": "2026-01-01",
+            **printed,
+        }
+    )
+    assert config.backfill is not None
+    assert config.backfill.streams == ("card_transactions",)
+    meltano_config(*typed[1][1:])
+    assert "backfill" not in json.loads(meltano_config("print", "tap-trastpay"))
