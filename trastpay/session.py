@@ -489,7 +489,7 @@ class TrastpaySession:
             "from": format_instant(start),
             "to": format_instant(end),
             "include_commission": True,
-            "page": 0,
+            "page": 1,  # 1-based, as the contract says
             "page_size": self.config.page_size,
         }
         progress = PageProgress(stream, partition.key)

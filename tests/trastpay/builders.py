@@ -87,7 +87,7 @@ def list_page(items: list[dict[str, Any]], next_page: str | int | None = None) -
 
 
 def statement_request(
-    card_token: str, start: str, end: str, page: int = 0, page_size: int = 1000
+    card_token: str, start: str, end: str, page: int = 1, page_size: int = 1000
 ) -> dict[str, Any]:
     """The body the core must POST to ``/statement`` for one page of a card's window."""
     return {

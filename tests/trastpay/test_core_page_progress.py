@@ -70,7 +70,7 @@ def test_given_statement_pages_counted_up_forever_when_reading_then_the_stream_s
     api: responses.RequestsMock,
 ) -> None:
     items = [card_transaction(1, at(-2))]
-    pages = ({"items": items, "next_page": n + 1} for n in itertools.count())
+    pages = ({"items": items, "next_page": n} for n in itertools.count(2))
     _endless(api, "POST", "/statement", pages)
     with pytest.raises(PaginationError, match=r"Stream 'card_transactions' \(partition crd_A1\), page 2"):
         _read("card_transactions", Partition("crd_A1", {"card_token": "crd_A1"}))
@@ -79,7 +79,7 @@ def test_given_statement_pages_counted_up_forever_when_reading_then_the_stream_s
 def test_given_empty_pages_that_name_a_next_page_when_reading_then_the_stream_stops(
     api: responses.RequestsMock,
 ) -> None:
-    pages = ({"items": [], "next_page": n + 1} for n in itertools.count())
+    pages = ({"items": [], "next_page": n} for n in itertools.count(2))
     _endless(api, "POST", "/statement", pages)
     with pytest.raises(
         PaginationError, match="page 4: the answer is empty but names a next page, for the 4th"

@@ -127,14 +127,14 @@ def test_given_malformed_cursor_when_reading_then_state_error_names_stream(
 def test_given_statement_stream_when_reading_then_posts_window_with_settlement_lag_and_pages(
     api: responses.RequestsMock,
 ) -> None:
-    api.post(f"{BASE_URL}/statement", json={"items": [card_transaction(1, at(-9))], "next_page": 1})
+    api.post(f"{BASE_URL}/statement", json={"items": [card_transaction(1, at(-9))], "next_page": 2})
     api.post(f"{BASE_URL}/statement", json={"items": [card_transaction(2, at(-8))], "next_page": None})
     cursor = "2026-03-08T12:00:00+05:00"
     session = _session(lookback_days=1, settlement_lag_days=7)
     items = _read(session, "card_transactions", Partition("crd_A1", {"card_token": "crd_A1"}), cursor)
     bodies = [orjson.loads(c.request.body) for c in _data_calls(api)]
     window = ("crd_A1", "2026-02-28T12:00:00+05:00", "2026-03-10T12:00:01+05:00")
-    assert bodies == [statement_request(*window, page=0), statement_request(*window, page=1)]
+    assert bodies == [statement_request(*window, page=1), statement_request(*window, page=2)]
     assert items[-1] == Checkpoint(cursor)
 
 
@@ -321,10 +321,10 @@ def _paged_statement(api: responses.RequestsMock, pages: int) -> list[str]:
     fetched_by: list[str] = []
 
     def answer(request: Any) -> tuple[int, dict[str, str], bytes]:
-        page = orjson.loads(request.body)["page"]
+        page = orjson.loads(request.body)["page"]  # 1-based
         fetched_by.append(threading.current_thread().name)
-        following = page + 1 if page + 1 < pages else None
-        body = {"items": [card_transaction(page + 1, at(-9 + page))], "next_page": following}
+        following = page + 1 if page < pages else None
+        body = {"items": [card_transaction(page, at(-10 + page))], "next_page": following}
         return 200, {}, orjson.dumps(body)
 
     api.add_callback(responses.POST, f"{BASE_URL}/statement", callback=answer)
