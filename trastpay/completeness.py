@@ -32,10 +32,16 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from itertools import compress, repeat
+from operator import and_, is_not, neg, sub
+from types import NoneType
+from typing import TYPE_CHECKING, Any, Literal
 
-from trastpay.cursors import format_instant, parse_instant
+from trastpay.cursors import InstantLayout, format_instant, parse_instant, uniform_instants
 from trastpay.errors import TrastpayError
+
+if TYPE_CHECKING:
+    from trastpay.records import PageColumns
 
 SETTLEMENT_BOUND_DAYS = 7
 """The contract's bound (docs/api.md): an operation posts or reverses at most this many days after it."""
@@ -90,11 +96,58 @@ def _month_bounds(period_start: str, period_end: str) -> tuple[datetime, datetim
     return parse_instant(period_start), parse_instant(period_end)
 
 
+_BOOKING_FIELDS = ("posted_at", "reversed_at", "amount_minor", "commission_minor")
+_INT = frozenset({int})
+_INT_OR_NULL = frozenset({int, NoneType})
+_TEXT_OR_NULL = frozenset({str, NoneType})
+
+
 @dataclass
 class _CardBookings:
-    """Bookings of the card operations emitted for one card, per booking instant (summed per month later)."""
+    """Bookings of the card operations emitted for one card, per booking instant (summed per month later).
+
+    ``entries`` holds parsed instants (a record at a time); ``texts`` holds a page's booking
+    instants as the API's own strings, per :class:`~trastpay.cursors.InstantLayout`, proven to
+    parse when the page was added and compared as strings against each month's bounds.
+    """
 
     entries: list[tuple[datetime, int]] = field(default_factory=list)
+    texts: dict[InstantLayout, list[tuple[str, int]]] = field(default_factory=dict)
+
+    def add_page(self, columns: PageColumns) -> bool:
+        """:meth:`add` for every record of a checked page, from its columns; ``False`` (nothing
+        added) when the page is not plain (other types, a timestamp not in one layout): the
+        caller then adds record by record, which raises what it always raised."""
+        values, types = columns.values, columns.types
+        if any(name not in values for name in _BOOKING_FIELDS):
+            return False
+        if not (
+            types["amount_minor"] == _INT
+            and types["commission_minor"] <= _INT_OR_NULL
+            and types["posted_at"] <= _TEXT_OR_NULL
+            and types["reversed_at"] <= _TEXT_OR_NULL
+        ):
+            return False
+        posted, reversed_ = values["posted_at"], values["reversed_at"]
+        commission = values["commission_minor"]
+        if NoneType in types["commission_minor"]:
+            commission = tuple(amount or 0 for amount in commission)
+        deltas = list(map(sub, values["amount_minor"], commission))
+        booked = list(map(is_not, posted, repeat(None)))  # add() skips a record without posted_at
+        undone = list(map(and_, booked, map(is_not, reversed_, repeat(None))))
+        additions: list[tuple[InstantLayout, list[tuple[str, int]]]] = []
+        for texts, amounts in (
+            (list(compress(posted, booked)), compress(deltas, booked)),
+            (list(compress(reversed_, undone)), map(neg, compress(deltas, undone))),
+        ):
+            if texts:
+                layout = uniform_instants(texts)
+                if layout is None:
+                    return False
+                additions.append((layout, list(zip(texts, amounts, strict=True))))
+        for layout, pairs in additions:
+            self.texts.setdefault(layout, []).extend(pairs)
+        return True
 
     def add(self, record: Mapping[str, Any]) -> None:
         posted, reversed_ = record.get("posted_at"), record.get("reversed_at")
@@ -108,13 +161,23 @@ class _CardBookings:
 
     def totals(self, start: datetime, end: datetime) -> dict[str, int]:
         debit = credit = 0
-        for when, delta in self.entries:
-            if start <= when < end:
-                if delta < 0:
-                    debit -= delta
-                else:
-                    credit += delta
+        for when, delta in self._in(start, end):
+            if delta < 0:
+                debit -= delta
+            else:
+                credit += delta
         return {"debit_total_minor": debit, "credit_total_minor": credit}
+
+    def _in(self, start: datetime, end: datetime) -> Iterable[tuple[object, int]]:
+        """Every booking whose instant is in ``[start, end)``."""
+        yield from ((when, delta) for when, delta in self.entries if start <= when < end)
+        for layout, pairs in self.texts.items():
+            try:
+                low, high = layout.text_from(start), layout.text_from(end)
+            except OverflowError:  # a bound near year 1 or 9999: compare instants
+                yield from ((text, delta) for text, delta in pairs if start <= parse_instant(text) < end)
+                continue
+            yield from ((text, delta) for text, delta in pairs if low <= text < high)
 
 
 class SyncAudit:
@@ -135,10 +198,18 @@ class SyncAudit:
             if audit.stream == "card_transactions" and audit.partition is not None:
                 self._card_windows[audit.partition] = audit
 
-    def observe_card_operations(self, card_token: str, records: Iterable[Mapping[str, Any]]) -> None:
-        """Remember the bookings of emitted card operations (each is emitted once per sync)."""
+    def observe_card_operations(
+        self, card_token: str, records: Iterable[Mapping[str, Any]], columns: PageColumns | None = None
+    ) -> None:
+        """Remember the bookings of emitted card operations (each is emitted once per sync).
+
+        ``columns``: the same page by field (``RecordProcessor.process_page``), added at once when
+        the page is plain; otherwise, and without them, record by record.
+        """
         with self._lock:
             book = self._bookings[card_token]
+            if columns is not None and book.add_page(columns):
+                return
             for record in records:
                 book.add(record)
 
