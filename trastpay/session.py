@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import operator
 import time
+from itertools import repeat
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
@@ -357,7 +358,7 @@ class TrastpaySession:
             try:
                 cursors = columns.values.get(cursor_field) if columns is not None else None
                 tracker.observe_all(cursors if cursors is not None else list(map(cursor_of, records)))
-                late.scan(records, audit)
+                late.scan(records, audit, columns)
                 checkpoint = cursor if backfill else watermark.cap(tracker.checkpoint(), cursor)
             except ValueError:
                 raise PayloadError(
@@ -546,7 +547,10 @@ class PageProgress:
         """Raise :class:`PaginationError` when this page (the next of the partition) proves no progress."""
         self._pages += 1
         names = self._primary_key
-        keys = frozenset(tuple(item.get(name) for name in names) for item in items if isinstance(item, dict))
+        if names and set(map(type, items)) <= {dict}:  # the usual page: its keys gathered in C
+            keys = frozenset(zip(*(map(dict.get, items, repeat(name)) for name in names), strict=True))
+        else:
+            keys = frozenset(tuple(item.get(name) for name in names) for item in items if isinstance(item, dict))
         if keys and keys <= self._previous:
             raise self._stuck("holds only records of the page before it (its cursor does not advance)")
         if next_page is not None:

@@ -16,13 +16,19 @@ which changed after that position (``updated_at``) is counted as found late; see
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
-from typing import Any
+from datetime import datetime, timedelta
+from itertools import repeat
+from operator import ge
+from types import NoneType
+from typing import TYPE_CHECKING, Any
 
 from trastpay.completeness import PartitionAudit
-from trastpay.cursors import parse_instant
+from trastpay.cursors import parse_instant, uniform_instants
 from trastpay.errors import PayloadError
 from trastpay.state import moves_forward
+
+if TYPE_CHECKING:
+    from trastpay.records import PageColumns
 
 
 class Watermark:
@@ -64,10 +70,20 @@ class LateFinder:
         self._saved = parse_instant(saved) if saved is not None else None
         self._changed_field = "updated_at" if cursor_field != "updated_at" else None
 
-    def scan(self, records: Sequence[dict[str, Any]], audit: PartitionAudit) -> None:
-        """Note every late record of a page (records come in cursor order)."""
+    def scan(
+        self, records: Sequence[dict[str, Any]], audit: PartitionAudit, columns: PageColumns | None = None
+    ) -> None:
+        """Note every late record of a page (records come in cursor order).
+
+        ``columns`` (the page by field, see ``RecordProcessor.process_page``): when the cursors,
+        and the change instants of the records before the saved position, are each in one
+        :class:`~trastpay.cursors.InstantLayout`, they are compared with the saved position as
+        strings; otherwise each is parsed, as without them.
+        """
         saved, changed_field = self._saved, self._changed_field
         if saved is None or changed_field is None or not records:
+            return
+        if columns is not None and self._scan_columns(columns, saved, changed_field, audit):
             return
         cursor_field = self._cursor_field
         if parse_instant(records[0][cursor_field]) >= saved:
@@ -80,5 +96,43 @@ class LateFinder:
             if isinstance(changed, str) and parse_instant(changed) > saved:
                 audit.note_late(cursor)
 
+
+    def _scan_columns(
+        self, columns: PageColumns, saved: datetime, changed_field: str, audit: PartitionAudit
+    ) -> bool:
+        """:meth:`scan` by string comparison; ``False`` (nothing noted) when the page is not plain."""
+        cursors, changes = columns.values.get(self._cursor_field), columns.values.get(changed_field)
+        if cursors is None or changes is None or columns.types[changed_field] - _TEXT_OR_NULL:
+            return False
+        layout = uniform_instants(cursors)
+        if layout is None:
+            return False
+        try:
+            at_saved = layout.text_from(saved)
+        except OverflowError:
+            return False
+        reached = list(map(ge, cursors, repeat(at_saved)))
+        behind = reached.index(True) if True in reached else len(cursors)
+        if behind == 0:
+            return True
+        changed = list(changes[:behind])
+        texts = [text for text in changed if text is not None]
+        if not texts:
+            return True
+        changed_layout = uniform_instants(texts)
+        if changed_layout is None:
+            return False
+        try:
+            after_saved = changed_layout.text_from(saved + _ONE_MICROSECOND)
+        except OverflowError:
+            return False
+        for cursor, text in zip(cursors, changed, strict=False):
+            if text is not None and text >= after_saved:
+                audit.note_late(cursor)
+        return True
+
+
+_TEXT_OR_NULL = frozenset({str, NoneType})
+_ONE_MICROSECOND = timedelta(microseconds=1)
 
 __all__ = ["LateFinder", "Watermark"]
