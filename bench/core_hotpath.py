@@ -22,8 +22,10 @@ import argparse
 import statistics
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from trastpay.client import ApiPage  # noqa: E402
 from trastpay.completeness import PartitionAudit, SyncAudit  # noqa: E402
-from trastpay.config import parse_config  # noqa: E402
+from trastpay.config import TrastpayConfig, parse_config  # noqa: E402
 from trastpay.cursors import TASHKENT, CursorTracker  # noqa: E402
 from trastpay.http import _json_object  # noqa: E402
 from trastpay.masking import _might_hold_pan_reference, might_hold_pan  # noqa: E402
@@ -89,20 +91,94 @@ class ServedPages:
         pass
 
 
-def cpu(run: Callable[[], object], prepare: Callable[[], Any] | None = None, runs: int = 5) -> float:
-    """Median CPU seconds of ``run`` (``prepare`` untimed before each run, its result passed)."""
-    spent = []
-    for _ in range(runs):
-        argument = prepare() if prepare is not None else None
+def _reference_check(self: PageProgress, items: list[Any], payload: dict[str, Any], next_page: object) -> None:
+    """``PageProgress.check`` as it was: the page's keys gathered record by record in Python."""
+    names = self._primary_key  # noqa: SLF001
+    keys = frozenset(tuple(item.get(name) for name in names) for item in items if isinstance(item, dict))
+    self._pages += 1  # noqa: SLF001
+    if keys and keys <= self._previous:  # noqa: SLF001
+        raise self._stuck("holds only records of the page before it")  # noqa: SLF001
+    self._previous = keys  # noqa: SLF001
+
+
+def _reference_page(
+    self: RecordProcessor, items: list[Any], partition_value: str | None = None, *, pan_free: bool = False
+) -> tuple[list[dict[str, Any]], None]:
+    """``process_page`` as the session did it before: ``process`` per record, no columns (so the
+    cursor tracker, the late finder and the bookings take their record-by-record paths too)."""
+    return [self.process(item, partition_value, pan_free=pan_free) for item in items], None
+
+
+STAGES = ("page", "progress", "records", "cursor", "late", "completeness")
+
+
+def staged(card: str, bodies: list[bytes], config: TrastpayConfig, saved: str, reference: bool) -> dict[str, float]:
+    """CPU seconds per stage over every page, each stage timed right after the one before on
+    the same page (as the session runs them: the page is still in the caches)."""
+    spent = dict.fromkeys(STAGES, 0.0)
+    processor = RecordProcessor(STREAM, config)
+    process_page = partial(_reference_page, processor) if reference else processor.process_page
+    holds_pan = _might_hold_pan_reference if reference else might_hold_pan
+    progress = PageProgress(STREAM, card)
+    check = partial(_reference_check, progress) if reference else progress.check
+    tracker = CursorTracker(None)
+    finder = LateFinder("occurred_at", saved)
+    audit = PartitionAudit(STREAM.name, card, "incremental")
+    sync = SyncAudit(NOW, check=True)
+    clock = time.process_time
+    for body in bodies:
+        begin = clock()
+        payload = _json_object(body, "POST", "/statement", 200)
+        pan_free = not holds_pan(body)
+        items = payload["items"]
+        paged = clock()
+        check(items, payload, None)
+        checked = clock()
+        records, columns = process_page(items, card, pan_free=pan_free)
+        processed = clock()
+        values = columns.values.get("occurred_at") if columns is not None else None
+        tracker.observe_all(values if values is not None else [r["occurred_at"] for r in records])
+        tracked = clock()
+        finder.scan(records, audit, columns)
+        scanned = clock()
+        sync.observe_card_operations(card, records, columns)
+        booked = clock()
+        for stage, took in zip(
+            STAGES,
+            (paged - begin, checked - paged, processed - checked, tracked - processed, scanned - tracked, booked - scanned),
+            strict=True,
+        ):
+            spent[stage] += took
+    return spent
+
+
+def session_cpu(card: str, bodies: list[bytes], config: TrastpayConfig, saved: str, reference: bool) -> float:
+    """CPU seconds of one ``read_pages`` over every page (``reference``: the record-by-record paths)."""
+    with ExitStack() as patches:
+        if reference:
+            patches.enter_context(_patched(RecordProcessor, "process_page", _reference_page))
+            patches.enter_context(_patched(PageProgress, "check", _reference_check))
+            patches.enter_context(_patched(sys.modules[__name__], "might_hold_pan", _might_hold_pan_reference))
+        client = ServedPages(bodies)
+        reader = TrastpaySession(config, on_rotate=lambda grant: None, clock=lambda: NOW, client=client)  # type: ignore[arg-type]
         begin = time.process_time()
-        run() if argument is None else run(argument)  # type: ignore[call-arg]
-        spent.append(time.process_time() - begin)
-    return statistics.median(spent)
+        for _ in reader.read_pages(STREAM, Partition(card, {"card_token": card}), saved):
+            pass
+        return time.process_time() - begin
 
 
-def stages(card: str, bodies: list[bytes], runs: int) -> Iterator[tuple[str, float, float]]:
-    """(stage, fast seconds, reference seconds) for every page together."""
-    config = parse_config(
+@contextmanager
+def _patched(owner: object, name: str, value: object) -> Iterator[None]:
+    original = getattr(owner, name)
+    setattr(owner, name, value)
+    try:
+        yield
+    finally:
+        setattr(owner, name, original)
+
+
+def bench_config() -> TrastpayConfig:
+    return parse_config(
         {
             "base_url": "http://127.0.0.1:9/api/v1/trastpay",
             "client_id": "bench",
@@ -114,78 +190,40 @@ def stages(card: str, bodies: list[bytes], runs: int) -> Iterator[tuple[str, flo
         now=NOW,
     )
 
-    def parsed() -> list[list[dict[str, Any]]]:
-        return [orjson.loads(body)["items"] for body in bodies]
-
-    yield (
-        "page",
-        cpu(lambda: [(_json_object(b, "POST", "/statement", 200), might_hold_pan(b)) for b in bodies], runs=runs),
-        cpu(
-            lambda: [(_json_object(b, "POST", "/statement", 200), _might_hold_pan_reference(b)) for b in bodies],
-            runs=runs,
-        ),
-    )
-    pages = parsed()
-    progress = cpu(lambda: [PageProgress(STREAM, card).check(items, {}, None) for items in pages], runs=runs)
-    yield "progress", progress, progress
-    processor = RecordProcessor(STREAM, config)
-    fast: list[Any] = []
-    yield (
-        "records",
-        cpu(lambda p: fast.extend(processor.process_page(i, card, pan_free=True) for i in p), parsed, runs),
-        cpu(lambda p: [[processor.process(r, card, pan_free=True) for r in i] for i in p], parsed, runs),
-    )
-    checked = [records for records, _ in fast[-len(bodies) :]]
-    columns = [found for _, found in fast[-len(bodies) :]]
-    cursors = [list(map(lambda r: r["occurred_at"], records)) for records in checked]
-    tracked = cpu(lambda: [CursorTracker(None).observe_all(values) for values in cursors], runs=runs)
-    yield "cursor", tracked, tracked
-    saved = checked[len(checked) // 2][0]["occurred_at"]  # half the pages lie in the re-read window
-    finder = LateFinder("occurred_at", saved)
-    audit = PartitionAudit(STREAM.name, card, "incremental")
-    late = cpu(lambda: [finder.scan(records, audit) for records in checked], runs=runs)
-    yield "late", late, late
-    yield (
-        "completeness",
-        cpu(
-            lambda: [
-                SyncAudit(NOW, check=True).observe_card_operations(card, records, found)
-                for records, found in zip(checked, columns, strict=True)
-            ],
-            runs=runs,
-        ),
-        cpu(lambda: [SyncAudit(NOW, check=True).observe_card_operations(card, r) for r in checked], runs=runs),
-    )
-
-    def session() -> None:
-        reader = TrastpaySession(config, on_rotate=lambda grant: None, clock=lambda: NOW, client=ServedPages(bodies))  # type: ignore[arg-type]
-        for _ in reader.read_pages(STREAM, Partition(card, {"card_token": card}), "2025-01-01T00:00:00+05:00"):
-            pass
-
-    total = cpu(session, runs=runs)
-    yield "session", total, float("nan")
-
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--transactions", type=int, default=40_000, help="card transactions of the world")
     parser.add_argument("--pages", type=int, default=12, help="pages of 1,000 records to time")
-    parser.add_argument("--runs", type=int, default=5, help="runs per stage (medians)")
+    parser.add_argument("--runs", type=int, default=7, help="runs of each path (medians)")
     args = parser.parse_args()
     card, bodies = sandbox_pages(args.transactions, args.pages)
     records = sum(len(orjson.loads(body)["items"]) for body in bodies)
-    print(f"{len(bodies)} pages, {records} records of card_transactions; CPU us per record, medians of {args.runs}")
+    config = bench_config()
+    saved = str(orjson.loads(bodies[len(bodies) // 2])["items"][0]["occurred_at"])  # half the pages behind it
+    fast_runs: list[dict[str, float]] = []
+    reference_runs: list[dict[str, float]] = []
+    fast_total: list[float] = []
+    reference_total: list[float] = []
+    for _ in range(args.runs):  # alternated, so both paths share the machine's load
+        fast_runs.append(staged(card, bodies, config, saved, reference=False))
+        reference_runs.append(staged(card, bodies, config, saved, reference=True))
+        fast_total.append(session_cpu(card, bodies, config, saved, reference=False))
+        reference_total.append(session_cpu(card, bodies, config, saved, reference=True))
+    per_record = 1e6 / records
+    print(f"{len(bodies)} pages, {records} records of card_transactions, saved cursor {saved} (half the pages")
+    print(f"behind it); CPU us per record, medians of {args.runs} alternated runs")
     print(f"{'stage':<14}{'fast':>8}{'reference':>11}{'ratio':>8}")
     fast_sum = reference_sum = 0.0
-    for name, fast, reference in stages(card, bodies, args.runs):
-        fast_us, reference_us = fast / records * 1e6, reference / records * 1e6
-        if name == "session":
-            print(f"{'sum of stages':<14}{fast_sum:>8.2f}{reference_sum:>11.2f}{reference_sum / fast_sum:>7.1f}x")
-            print(f"{'read_pages':<14}{fast_us:>8.2f}{'':>11}")
-            continue
-        fast_sum += fast_us
-        reference_sum += reference_us
-        print(f"{name:<14}{fast_us:>8.2f}{reference_us:>11.2f}{reference_us / fast_us:>7.1f}x")
+    for stage in STAGES:
+        fast = statistics.median(run[stage] for run in fast_runs) * per_record
+        reference = statistics.median(run[stage] for run in reference_runs) * per_record
+        fast_sum, reference_sum = fast_sum + fast, reference_sum + reference
+        print(f"{stage:<14}{fast:>8.2f}{reference:>11.2f}{reference / fast:>7.1f}x")
+    print(f"{'sum':<14}{fast_sum:>8.2f}{reference_sum:>11.2f}{reference_sum / fast_sum:>7.1f}x")
+    fast = statistics.median(fast_total) * per_record
+    reference = statistics.median(reference_total) * per_record
+    print(f"{'read_pages':<14}{fast:>8.2f}{reference:>11.2f}{reference / fast:>7.1f}x")
 
 
 if __name__ == "__main__":

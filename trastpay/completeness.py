@@ -37,7 +37,7 @@ from operator import and_, is_not, neg, sub
 from types import NoneType
 from typing import TYPE_CHECKING, Any, Literal
 
-from trastpay.cursors import InstantLayout, format_instant, parse_instant, uniform_instants
+from trastpay.cursors import format_instant, parse_instant, parse_instants
 from trastpay.errors import TrastpayError
 
 if TYPE_CHECKING:
@@ -104,20 +104,15 @@ _TEXT_OR_NULL = frozenset({str, NoneType})
 
 @dataclass
 class _CardBookings:
-    """Bookings of the card operations emitted for one card, per booking instant (summed per month later).
-
-    ``entries`` holds parsed instants (a record at a time); ``texts`` holds a page's booking
-    instants as the API's own strings, per :class:`~trastpay.cursors.InstantLayout`, proven to
-    parse when the page was added and compared as strings against each month's bounds.
-    """
+    """Bookings of the card operations emitted for one card, per booking instant (summed per month later)."""
 
     entries: list[tuple[datetime, int]] = field(default_factory=list)
-    texts: dict[InstantLayout, list[tuple[str, int]]] = field(default_factory=dict)
 
     def add_page(self, columns: PageColumns) -> bool:
-        """:meth:`add` for every record of a checked page, from its columns; ``False`` (nothing
-        added) when the page is not plain (other types, a timestamp not in one layout): the
-        caller then adds record by record, which raises what it always raised."""
+        """:meth:`add` for every record of a checked page, from its columns (the same entries);
+        ``False`` (nothing added) when the page is not plain (other types, a timestamp
+        :func:`~trastpay.cursors.parse_instants` cannot vouch for): the caller then adds record by
+        record, which raises what it always raised."""
         values, types = columns.values, columns.types
         if any(name not in values for name in _BOOKING_FIELDS):
             return False
@@ -135,18 +130,12 @@ class _CardBookings:
         deltas = list(map(sub, values["amount_minor"], commission))
         booked = list(map(is_not, posted, repeat(None)))  # add() skips a record without posted_at
         undone = list(map(and_, booked, map(is_not, reversed_, repeat(None))))
-        additions: list[tuple[InstantLayout, list[tuple[str, int]]]] = []
-        for texts, amounts in (
-            (list(compress(posted, booked)), compress(deltas, booked)),
-            (list(compress(reversed_, undone)), map(neg, compress(deltas, undone))),
-        ):
-            if texts:
-                layout = uniform_instants(texts)
-                if layout is None:
-                    return False
-                additions.append((layout, list(zip(texts, amounts, strict=True))))
-        for layout, pairs in additions:
-            self.texts.setdefault(layout, []).extend(pairs)
+        posted_at = parse_instants(list(compress(posted, booked)))
+        reversed_at = parse_instants(list(compress(reversed_, undone)))
+        if posted_at is None or reversed_at is None:
+            return False
+        self.entries.extend(zip(posted_at, compress(deltas, booked), strict=True))
+        self.entries.extend(zip(reversed_at, map(neg, compress(deltas, undone)), strict=True))
         return True
 
     def add(self, record: Mapping[str, Any]) -> None:
@@ -161,23 +150,13 @@ class _CardBookings:
 
     def totals(self, start: datetime, end: datetime) -> dict[str, int]:
         debit = credit = 0
-        for when, delta in self._in(start, end):
-            if delta < 0:
-                debit -= delta
-            else:
-                credit += delta
+        for when, delta in self.entries:
+            if start <= when < end:
+                if delta < 0:
+                    debit -= delta
+                else:
+                    credit += delta
         return {"debit_total_minor": debit, "credit_total_minor": credit}
-
-    def _in(self, start: datetime, end: datetime) -> Iterable[tuple[object, int]]:
-        """Every booking whose instant is in ``[start, end)``."""
-        yield from ((when, delta) for when, delta in self.entries if start <= when < end)
-        for layout, pairs in self.texts.items():
-            try:
-                low, high = layout.text_from(start), layout.text_from(end)
-            except OverflowError:  # a bound near year 1 or 9999: compare instants
-                yield from ((text, delta) for text, delta in pairs if start <= parse_instant(text) < end)
-                continue
-            yield from ((text, delta) for text, delta in pairs if low <= text < high)
 
 
 class SyncAudit:

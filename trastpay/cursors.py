@@ -8,9 +8,8 @@ state round-trips exactly what the API sent.
 from __future__ import annotations
 
 import operator
-import re
-from datetime import date, datetime, timedelta, timezone, tzinfo
-from typing import TYPE_CHECKING, NamedTuple
+from datetime import date, datetime, timedelta, timezone
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -141,74 +140,35 @@ class CursorTracker:
         return self._best
 
 
-_DIGITS_AS_ZERO = bytes.maketrans(b"123456789", b"000000000")
+_DIGITS_AS_ZERO = bytes.maketrans(b"123456789+", b"000000000-")  # and an offset's sign as a dash
 _LOCAL_SHAPES = frozenset(b"0000-00-00" + separator + b"00:00:00" for separator in (b"T", b"t", b" "))
-_OFFSET = re.compile(r"[+-][0-9][0-9]:[0-9][0-9]|[Zz]")
-_DAY = operator.itemgetter(slice(0, 10))
-_HOUR = operator.itemgetter(slice(11, 13))
-_MINUTE = operator.itemgetter(slice(14, 16))
-_SECOND = operator.itemgetter(slice(17, 19))
 
 
-class InstantLayout(NamedTuple):
-    """One fixed-width RFC 3339 layout: ``YYYY-MM-DD<separator>HH:MM:SS<offset>``, whole seconds.
+def parse_instants(values: Sequence[str]) -> list[datetime] | None:
+    """``[parse_instant(v) for v in values]`` in C, or ``None`` when that cannot be proven:
+    the caller then parses value by value, which raises what it always raised.
 
-    Two values in the same layout compare as strings exactly as their instants compare (same
-    width, same offset), which is what lets a page be ordered and bounded without parsing it.
-    """
-
-    separator: str
-    offset: str
-    zone: tzinfo
-
-    def text_from(self, moment: datetime) -> str:
-        """The earliest value of this layout at or after ``moment`` (``OverflowError`` near year 1 or 9999).
-
-        For a value ``v`` of the layout: ``parse_instant(v) >= moment`` iff ``v >= text_from(moment)``.
-        """
-        local = moment.astimezone(self.zone)
-        if local.microsecond:
-            local = local.replace(microsecond=0) + timedelta(seconds=1)
-        return (
-            f"{local.year:04d}-{local.month:02d}-{local.day:02d}{self.separator}"
-            f"{local.hour:02d}:{local.minute:02d}:{local.second:02d}{self.offset}"
-        )
-
-
-def uniform_instants(values: Sequence[str]) -> InstantLayout | None:
-    """The one :class:`InstantLayout` every value is in, each proven to parse with :func:`parse_instant`;
-    ``None`` when there is none (another width, offset or separator, a fraction, a value that does
-    not parse): the caller then parses the values one by one, which raises what it always raised.
-
-    A handful of C-level passes over the page (a digit-shape comparison of the joined values, the
-    maxima of hours, minutes and seconds, each distinct day parsed once) instead of a parse per value.
+    When every value has the shape of the first (digits as ``0``, an offset's sign as ``-``:
+    ``YYYY-MM-DD?HH:MM:SS`` then the same layout of offset, same width), which has no surrounding
+    space, no lower-case ``z`` and an offset, :func:`parse_instant` is ``datetime.fromisoformat``
+    itself (which refuses what does not parse); one joined translation proves the shape, then
+    ``fromisoformat`` is mapped over the values in C (a quarter of the cost).
     """
     if not values:
-        return None
+        return []
     first = values[0]
-    offset = first[19:]
-    if (
-        len(set(map(len, values))) != 1
-        or _OFFSET.fullmatch(offset) is None
-        or len(set(map(_SUFFIX, values))) != 1
-    ):
+    if len(set(map(len, values))) != 1 or len(first) < 20 or first.strip() != first or first[-1] == "z":
         return None
     joined = "".join(values)
     if not joined.isascii():
         return None
     shape = first.encode("ascii").translate(_DIGITS_AS_ZERO)
-    if shape[:19] not in _LOCAL_SHAPES or joined.encode("ascii").translate(_DIGITS_AS_ZERO) != shape * len(
-        values
-    ):
-        return None
-    if max(map(_HOUR, values)) > "23" or max(map(_MINUTE, values)) > "59" or max(map(_SECOND, values)) > "59":
+    if shape[:19] not in _LOCAL_SHAPES or joined.encode("ascii").translate(_DIGITS_AS_ZERO) != shape * len(values):
         return None
     try:
-        for day in set(map(_DAY, values)):
-            date.fromisoformat(day)
-        zone = parse_instant(first).tzinfo
+        parsed = list(map(datetime.fromisoformat, values))
     except ValueError:
         return None
-    if zone is None:  # pragma: no cover - parse_instant refuses a value without an offset
+    if parsed[0].tzinfo is None:  # the same shape everywhere: none of them has an offset
         return None
-    return InstantLayout(first[10], offset, zone)
+    return parsed

@@ -16,14 +16,14 @@ which changed after that position (``updated_at``) is counted as found late; see
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
-from itertools import repeat
-from operator import ge
+from datetime import datetime
+from itertools import compress, repeat
+from operator import ge, is_not
 from types import NoneType
 from typing import TYPE_CHECKING, Any
 
 from trastpay.completeness import PartitionAudit
-from trastpay.cursors import parse_instant, uniform_instants
+from trastpay.cursors import parse_instant, parse_instants
 from trastpay.errors import PayloadError
 from trastpay.state import moves_forward
 
@@ -75,10 +75,9 @@ class LateFinder:
     ) -> None:
         """Note every late record of a page (records come in cursor order).
 
-        ``columns`` (the page by field, see ``RecordProcessor.process_page``): when the cursors,
-        and the change instants of the records before the saved position, are each in one
-        :class:`~trastpay.cursors.InstantLayout`, they are compared with the saved position as
-        strings; otherwise each is parsed, as without them.
+        ``columns`` (the page by field, see ``RecordProcessor.process_page``): the cursors and the
+        change instants are parsed a column at a time in C (:func:`~trastpay.cursors.parse_instants`)
+        when they allow it; otherwise each is parsed, as without them.
         """
         saved, changed_field = self._saved, self._changed_field
         if saved is None or changed_field is None or not records:
@@ -100,39 +99,29 @@ class LateFinder:
     def _scan_columns(
         self, columns: PageColumns, saved: datetime, changed_field: str, audit: PartitionAudit
     ) -> bool:
-        """:meth:`scan` by string comparison; ``False`` (nothing noted) when the page is not plain."""
+        """:meth:`scan` over whole columns parsed in C; ``False`` (nothing noted) when the page is
+        not plain (the caller then parses record by record, raising what it always raised)."""
         cursors, changes = columns.values.get(self._cursor_field), columns.values.get(changed_field)
         if cursors is None or changes is None or columns.types[changed_field] - _TEXT_OR_NULL:
             return False
-        layout = uniform_instants(cursors)
-        if layout is None:
+        if parse_instant(cursors[0]) >= saved:  # the usual page: nothing behind the saved position
+            return True
+        instants = parse_instants(cursors)
+        if instants is None:
             return False
-        try:
-            at_saved = layout.text_from(saved)
-        except OverflowError:
-            return False
-        reached = list(map(ge, cursors, repeat(at_saved)))
+        reached = list(map(ge, instants, repeat(saved)))
         behind = reached.index(True) if True in reached else len(cursors)
-        if behind == 0:
-            return True
-        changed = list(changes[:behind])
-        texts = [text for text in changed if text is not None]
-        if not texts:
-            return True
-        changed_layout = uniform_instants(texts)
-        if changed_layout is None:
+        changed = changes[:behind]
+        noted = list(compress(range(behind), map(is_not, changed, repeat(None))))
+        changed_at = parse_instants([changed[index] for index in noted])
+        if changed_at is None:
             return False
-        try:
-            after_saved = changed_layout.text_from(saved + _ONE_MICROSECOND)
-        except OverflowError:
-            return False
-        for cursor, text in zip(cursors, changed, strict=False):
-            if text is not None and text >= after_saved:
-                audit.note_late(cursor)
+        for index, moment in zip(noted, changed_at, strict=True):
+            if moment > saved:
+                audit.note_late(cursors[index])
         return True
 
 
 _TEXT_OR_NULL = frozenset({str, NoneType})
-_ONE_MICROSECOND = timedelta(microseconds=1)
 
 __all__ = ["LateFinder", "Watermark"]
