@@ -33,17 +33,17 @@ import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from trastpay.client import ApiPage  # noqa: E402
-from trastpay.completeness import PartitionAudit, SyncAudit  # noqa: E402
-from trastpay.config import TrastpayConfig, parse_config  # noqa: E402
-from trastpay.cursors import TASHKENT, CursorTracker  # noqa: E402
-from trastpay.http import _json_object  # noqa: E402
-from trastpay.masking import _might_hold_pan_reference, might_hold_pan  # noqa: E402
-from trastpay.records import RecordProcessor  # noqa: E402
-from trastpay.session import PageProgress, Partition, TrastpaySession  # noqa: E402
-from trastpay.streams import get_stream  # noqa: E402
-from trastpay.watermark import LateFinder  # noqa: E402
-from trastpay_sandbox.world import SandboxSettings, World  # noqa: E402
+from trastpay.client import ApiPage
+from trastpay.completeness import PartitionAudit, SyncAudit
+from trastpay.config import TrastpayConfig, parse_config
+from trastpay.cursors import TASHKENT, CursorTracker
+from trastpay.http import _json_object
+from trastpay.masking import _might_hold_pan_reference, might_hold_pan
+from trastpay.records import RecordProcessor
+from trastpay.session import PageProgress, Partition, TrastpaySession
+from trastpay.streams import get_stream
+from trastpay.watermark import LateFinder
+from trastpay_sandbox.world import SandboxSettings, World
 
 STREAM = get_stream("card_transactions")
 NOW = datetime(2026, 11, 1, 12, tzinfo=TASHKENT)
@@ -56,7 +56,9 @@ def sandbox_pages(transactions: int, pages: int) -> tuple[str, list[bytes]]:
     customer = world.customers()[0].id
     start, end = datetime(2000, 1, 1, tzinfo=TASHKENT), datetime(2100, 1, 1, tzinfo=TASHKENT)
     counts = {
-        card["card_token"]: len(orjson.loads(world.statement_page(customer, card["card_token"], start, end, 0, 5000)[0]))
+        card["card_token"]: len(
+            orjson.loads(world.statement_page(customer, card["card_token"], start, end, 0, 5000)[0])
+        )
         for card in world.cards(customer)
     }
     card = max(counts, key=lambda token: counts[token])
@@ -65,7 +67,9 @@ def sandbox_pages(transactions: int, pages: int) -> tuple[str, list[bytes]]:
         items, following = world.statement_page(customer, card, start, end, number, 1000)
         last = following is None or number == pages - 1
         tail = b"null" if last else b"%d" % (number + 2)
-        bodies.append(b'{"items":' + items + b',"next_page":' + tail + b',"complete_until":"' + WATERMARK + b'"}')
+        bodies.append(
+            b'{"items":' + items + b',"next_page":' + tail + b',"complete_until":"' + WATERMARK + b'"}'
+        )
         if last:
             break
     return card, bodies
@@ -91,14 +95,16 @@ class ServedPages:
         pass
 
 
-def _reference_check(self: PageProgress, items: list[Any], payload: dict[str, Any], next_page: object) -> None:
+def _reference_check(
+    self: PageProgress, items: list[Any], payload: dict[str, Any], next_page: object
+) -> None:
     """``PageProgress.check`` as it was: the page's keys gathered record by record in Python."""
-    names = self._primary_key  # noqa: SLF001
+    names = self._primary_key
     keys = frozenset(tuple(item.get(name) for name in names) for item in items if isinstance(item, dict))
-    self._pages += 1  # noqa: SLF001
-    if keys and keys <= self._previous:  # noqa: SLF001
-        raise self._stuck("holds only records of the page before it")  # noqa: SLF001
-    self._previous = keys  # noqa: SLF001
+    self._pages += 1
+    if keys and keys <= self._previous:
+        raise self._stuck("holds only records of the page before it")
+    self._previous = keys
 
 
 def _reference_page(
@@ -112,7 +118,9 @@ def _reference_page(
 STAGES = ("page", "progress", "records", "cursor", "late", "completeness")
 
 
-def staged(card: str, bodies: list[bytes], config: TrastpayConfig, saved: str, reference: bool) -> dict[str, float]:
+def staged(
+    card: str, bodies: list[bytes], config: TrastpayConfig, saved: str, reference: bool
+) -> dict[str, float]:
     """CPU seconds per stage over every page, each stage timed right after the one before on
     the same page (as the session runs them: the page is still in the caches)."""
     spent = dict.fromkeys(STAGES, 0.0)
@@ -145,7 +153,14 @@ def staged(card: str, bodies: list[bytes], config: TrastpayConfig, saved: str, r
         booked = clock()
         for stage, took in zip(
             STAGES,
-            (paged - begin, checked - paged, processed - checked, tracked - processed, scanned - tracked, booked - scanned),
+            (
+                paged - begin,
+                checked - paged,
+                processed - checked,
+                tracked - processed,
+                scanned - tracked,
+                booked - scanned,
+            ),
             strict=True,
         ):
             spent[stage] += took
@@ -158,7 +173,9 @@ def session_cpu(card: str, bodies: list[bytes], config: TrastpayConfig, saved: s
         if reference:
             patches.enter_context(_patched(RecordProcessor, "process_page", _reference_page))
             patches.enter_context(_patched(PageProgress, "check", _reference_check))
-            patches.enter_context(_patched(sys.modules[__name__], "might_hold_pan", _might_hold_pan_reference))
+            patches.enter_context(
+                _patched(sys.modules[__name__], "might_hold_pan", _might_hold_pan_reference)
+            )
         client = ServedPages(bodies)
         reader = TrastpaySession(config, on_rotate=lambda grant: None, clock=lambda: NOW, client=client)  # type: ignore[arg-type]
         begin = time.process_time()
@@ -211,7 +228,9 @@ def main() -> None:
         fast_total.append(session_cpu(card, bodies, config, saved, reference=False))
         reference_total.append(session_cpu(card, bodies, config, saved, reference=True))
     per_record = 1e6 / records
-    print(f"{len(bodies)} pages, {records} records of card_transactions, saved cursor {saved} (half the pages")
+    print(
+        f"{len(bodies)} pages, {records} records of card_transactions, saved cursor {saved} (half the pages"
+    )
     print(f"behind it); CPU us per record, medians of {args.runs} alternated runs")
     print(f"{'stage':<14}{'fast':>8}{'reference':>11}{'ratio':>8}")
     fast_sum = reference_sum = 0.0

@@ -163,7 +163,9 @@ def parse_instants(values: Sequence[str]) -> list[datetime] | None:
     if not joined.isascii():
         return None
     shape = first.encode("ascii").translate(_DIGITS_AS_ZERO)
-    if shape[:19] not in _LOCAL_SHAPES or joined.encode("ascii").translate(_DIGITS_AS_ZERO) != shape * len(values):
+    if shape[:19] not in _LOCAL_SHAPES or joined.encode("ascii").translate(_DIGITS_AS_ZERO) != shape * len(
+        values
+    ):
         return None
     try:
         parsed = list(map(datetime.fromisoformat, values))

@@ -14,11 +14,11 @@ from __future__ import annotations
 import logging
 import operator
 import time
-from itertools import repeat
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from itertools import repeat
 from typing import Any
 from urllib.parse import quote
 
@@ -364,7 +364,7 @@ class TrastpaySession:
                 raise PayloadError(
                     f"Stream '{stream.name}': field '{cursor_field}' is not an RFC 3339 timestamp."
                 ) from None
-            if card_operations:
+            if card_operations and key is not None:
                 self.audit.observe_card_operations(key, records, columns)
             if statements is not None:
                 statements.extend(records)
@@ -550,7 +550,9 @@ class PageProgress:
         if names and set(map(type, items)) <= {dict}:  # the usual page: its keys gathered in C
             keys = frozenset(zip(*(map(dict.get, items, repeat(name)) for name in names), strict=True))
         else:
-            keys = frozenset(tuple(item.get(name) for name in names) for item in items if isinstance(item, dict))
+            keys = frozenset(
+                tuple(item.get(name) for name in names) for item in items if isinstance(item, dict)
+            )
         if keys and keys <= self._previous:
             raise self._stuck("holds only records of the page before it (its cursor does not advance)")
         if next_page is not None:

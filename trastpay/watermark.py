@@ -95,7 +95,6 @@ class LateFinder:
             if isinstance(changed, str) and parse_instant(changed) > saved:
                 audit.note_late(cursor)
 
-
     def _scan_columns(
         self, columns: PageColumns, saved: datetime, changed_field: str, audit: PartitionAudit
     ) -> bool:
