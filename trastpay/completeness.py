@@ -32,10 +32,16 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from itertools import compress, repeat
+from operator import and_, is_not, neg, sub
+from types import NoneType
+from typing import TYPE_CHECKING, Any, Literal
 
-from trastpay.cursors import format_instant, parse_instant
+from trastpay.cursors import format_instant, parse_instant, parse_instants
 from trastpay.errors import TrastpayError
+
+if TYPE_CHECKING:
+    from trastpay.records import PageColumns
 
 SETTLEMENT_BOUND_DAYS = 7
 """The contract's bound (docs/api.md): an operation posts or reverses at most this many days after it."""
@@ -90,11 +96,47 @@ def _month_bounds(period_start: str, period_end: str) -> tuple[datetime, datetim
     return parse_instant(period_start), parse_instant(period_end)
 
 
+_BOOKING_FIELDS = ("posted_at", "reversed_at", "amount_minor", "commission_minor")
+_INT = frozenset({int})
+_INT_OR_NULL = frozenset({int, NoneType})
+_TEXT_OR_NULL = frozenset({str, NoneType})
+
+
 @dataclass
 class _CardBookings:
     """Bookings of the card operations emitted for one card, per booking instant (summed per month later)."""
 
     entries: list[tuple[datetime, int]] = field(default_factory=list)
+
+    def add_page(self, columns: PageColumns) -> bool:
+        """:meth:`add` for every record of a checked page, from its columns (the same entries);
+        ``False`` (nothing added) when the page is not plain (other types, a timestamp
+        :func:`~trastpay.cursors.parse_instants` cannot vouch for): the caller then adds record by
+        record, which raises what it always raised."""
+        values, types = columns.values, columns.types
+        if any(name not in values for name in _BOOKING_FIELDS):
+            return False
+        if not (
+            types["amount_minor"] == _INT
+            and types["commission_minor"] <= _INT_OR_NULL
+            and types["posted_at"] <= _TEXT_OR_NULL
+            and types["reversed_at"] <= _TEXT_OR_NULL
+        ):
+            return False
+        posted, reversed_ = values["posted_at"], values["reversed_at"]
+        commission = values["commission_minor"]
+        if NoneType in types["commission_minor"]:
+            commission = tuple(amount or 0 for amount in commission)
+        deltas = list(map(sub, values["amount_minor"], commission))
+        booked = list(map(is_not, posted, repeat(None)))  # add() skips a record without posted_at
+        undone = list(map(and_, booked, map(is_not, reversed_, repeat(None))))
+        posted_at = parse_instants(list(compress(posted, booked)))
+        reversed_at = parse_instants(list(compress(reversed_, undone)))
+        if posted_at is None or reversed_at is None:
+            return False
+        self.entries.extend(zip(posted_at, compress(deltas, booked), strict=True))
+        self.entries.extend(zip(reversed_at, map(neg, compress(deltas, undone)), strict=True))
+        return True
 
     def add(self, record: Mapping[str, Any]) -> None:
         posted, reversed_ = record.get("posted_at"), record.get("reversed_at")
@@ -135,10 +177,18 @@ class SyncAudit:
             if audit.stream == "card_transactions" and audit.partition is not None:
                 self._card_windows[audit.partition] = audit
 
-    def observe_card_operations(self, card_token: str, records: Iterable[Mapping[str, Any]]) -> None:
-        """Remember the bookings of emitted card operations (each is emitted once per sync)."""
+    def observe_card_operations(
+        self, card_token: str, records: Iterable[Mapping[str, Any]], columns: PageColumns | None = None
+    ) -> None:
+        """Remember the bookings of emitted card operations (each is emitted once per sync).
+
+        ``columns``: the same page by field (``RecordProcessor.process_page``), added at once when
+        the page is plain; otherwise, and without them, record by record.
+        """
         with self._lock:
             book = self._bookings[card_token]
+            if columns is not None and book.add_page(columns):
+                return
             for record in records:
                 book.add(record)
 

@@ -12,6 +12,8 @@ from datetime import date, datetime, timedelta, timezone
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from trastpay.config import TrastpayConfig
     from trastpay.streams import StreamDef
 
@@ -103,7 +105,7 @@ class CursorTracker:
             self._best = value
             self._instant = instant
 
-    def observe_all(self, values: list[str]) -> None:
+    def observe_all(self, values: Sequence[str]) -> None:
         """:meth:`observe` for a whole page, in C where the page is uniform (the usual case).
 
         When every value has the same length, separator and offset suffix, string order is time
@@ -136,3 +138,39 @@ class CursorTracker:
         """The cursor to save, validated as an RFC 3339 timestamp (``ValueError`` otherwise)."""
         self.instant  # noqa: B018 - parses and caches; raises for a malformed maximum
         return self._best
+
+
+_DIGITS_AS_ZERO = bytes.maketrans(b"123456789+", b"000000000-")  # and an offset's sign as a dash
+_LOCAL_SHAPES = frozenset(b"0000-00-00" + separator + b"00:00:00" for separator in (b"T", b"t", b" "))
+
+
+def parse_instants(values: Sequence[str]) -> list[datetime] | None:
+    """``[parse_instant(v) for v in values]`` in C, or ``None`` when that cannot be proven:
+    the caller then parses value by value, which raises what it always raised.
+
+    When every value has the shape of the first (digits as ``0``, an offset's sign as ``-``:
+    ``YYYY-MM-DD?HH:MM:SS`` then the same layout of offset, same width), which has no surrounding
+    space, no lower-case ``z`` and an offset, :func:`parse_instant` is ``datetime.fromisoformat``
+    itself (which refuses what does not parse); one joined translation proves the shape, then
+    ``fromisoformat`` is mapped over the values in C (a quarter of the cost).
+    """
+    if not values:
+        return []
+    first = values[0]
+    if len(set(map(len, values))) != 1 or len(first) < 20 or first.strip() != first or first[-1] == "z":
+        return None
+    joined = "".join(values)
+    if not joined.isascii():
+        return None
+    shape = first.encode("ascii").translate(_DIGITS_AS_ZERO)
+    if shape[:19] not in _LOCAL_SHAPES or joined.encode("ascii").translate(_DIGITS_AS_ZERO) != shape * len(
+        values
+    ):
+        return None
+    try:
+        parsed = list(map(datetime.fromisoformat, values))
+    except ValueError:
+        return None
+    if parsed[0].tzinfo is None:  # the same shape everywhere: none of them has an offset
+        return None
+    return parsed

@@ -27,6 +27,9 @@ look-behinds reject positions inside a run), so the scan stays linear on long di
 :func:`_mask_match` then insists on 13-19 digits that pass Luhn (or such a group-aligned window)."""
 _DIGITS_AS_ZERO = bytes.maketrans(b"123456789", b"000000000")
 _SEPARATOR_BYTES = b" -."
+_DIGITS_AND_SEPARATORS_AS_ZERO = bytes.maketrans(b"123456789 -.", b"000000000000")
+_THIRTEEN = b"0000000000000"
+_ZERO_RUN = re.compile(b"0+")
 MASKED_PAN = re.compile(r"^[0-9]{0,6}\*+[0-9]{0,4}$")
 """A card number already masked: at most the first 6 and the last 4 digits left, stars between."""
 _SEPARATORS = str.maketrans("", "", " -.")
@@ -114,10 +117,30 @@ def might_contain_pan(text: str) -> bool:
 def might_hold_pan(raw: bytes) -> bool:
     """Page-level pre-check on a raw JSON body: 13+ digits in a row (spaces, dashes and dots
     ignored) or an escaped ASCII character (an escaped digit or separator could hide a run)?
-    ``False`` proves no string of the page can hold a card number."""
+    ``False`` proves no string of the page can hold a card number.
+
+    Exactly :func:`_might_hold_pan_reference`, cheaper: a backslash is looked for first (memchr),
+    and the digit rule is decided on runs of digits *and* separators (a table translation
+    without deletion, about half the cost), counting the digits of only the few runs of 13+
+    such characters (a space before a 12-digit account number makes one).
+    """
+    if b"\\" in raw and b"\\u00" in raw:
+        return True
+    runs = raw.translate(_DIGITS_AND_SEPARATORS_AS_ZERO)
+    start = runs.find(_THIRTEEN)
+    while start != -1:
+        end = _ZERO_RUN.match(runs, start).end()  # type: ignore[union-attr]  # at least 13 zeros
+        if len(raw[start:end].translate(None, _SEPARATOR_BYTES)) >= 13:
+            return True
+        start = runs.find(_THIRTEEN, end)
+    return False
+
+
+def _might_hold_pan_reference(raw: bytes) -> bool:
+    """The rule :func:`might_hold_pan` implements, written plainly (kept for the equivalence tests)."""
     if b"\\u00" in raw:
         return True
-    return b"0000000000000" in raw.translate(_DIGITS_AS_ZERO, _SEPARATOR_BYTES)
+    return _THIRTEEN in raw.translate(_DIGITS_AS_ZERO, _SEPARATOR_BYTES)
 
 
 def scrub_pans(text: str) -> str:

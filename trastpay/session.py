@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from itertools import repeat
 from typing import Any
 from urllib.parse import quote
 
@@ -309,9 +310,7 @@ class TrastpaySession:
             allow = self.config.card_tokens if stream.name == "cards" else None
             for page in self._pages_of(stream, partition, cursor):
                 self._note_page(audit, page)
-                records = [
-                    processor.process(item, partition.key, pan_free=page.pan_free) for item in page.items
-                ]
+                records, _ = processor.process_page(page.items, partition.key, pan_free=page.pan_free)
                 if allow is not None:
                     records = [record for record in records if record.get("card_token") in allow]
                 audit.records += len(records)
@@ -340,9 +339,10 @@ class TrastpaySession:
         cursor_field = stream.cursor_field
         if cursor_field is None:
             raise ValueError(f"stream '{stream.name}' has no cursor field")
-        process = processor.process
+        process_page = processor.process_page
         cursor_of = operator.itemgetter(cursor_field)
         key = partition.key
+        card_operations = stream.name == "card_transactions" and bool(key)
         pages_read = 0
         last = cursor
         backfill = audit.mode == "backfill"
@@ -354,17 +354,18 @@ class TrastpaySession:
             self._note_page(audit, page)
             watermark.observe(page.complete_until, stream.path)
             # A page is checked whole before any of it is handed over: never part of a broken page.
-            records = [process(item, key, pan_free=page.pan_free) for item in page.items]
+            records, columns = process_page(page.items, key, pan_free=page.pan_free)
             try:
-                tracker.observe_all(list(map(cursor_of, records)))
-                late.scan(records, audit)
+                cursors = columns.values.get(cursor_field) if columns is not None else None
+                tracker.observe_all(cursors if cursors is not None else list(map(cursor_of, records)))
+                late.scan(records, audit, columns)
                 checkpoint = cursor if backfill else watermark.cap(tracker.checkpoint(), cursor)
             except ValueError:
                 raise PayloadError(
                     f"Stream '{stream.name}': field '{cursor_field}' is not an RFC 3339 timestamp."
                 ) from None
-            if stream.name == "card_transactions" and key:
-                self.audit.observe_card_operations(key, records)
+            if card_operations and key is not None:
+                self.audit.observe_card_operations(key, records, columns)
             if statements is not None:
                 statements.extend(records)
             audit.records += len(records)
@@ -546,7 +547,12 @@ class PageProgress:
         """Raise :class:`PaginationError` when this page (the next of the partition) proves no progress."""
         self._pages += 1
         names = self._primary_key
-        keys = frozenset(tuple(item.get(name) for name in names) for item in items if isinstance(item, dict))
+        if names and set(map(type, items)) <= {dict}:  # the usual page: its keys gathered in C
+            keys = frozenset(zip(*(map(dict.get, items, repeat(name)) for name in names), strict=True))
+        else:
+            keys = frozenset(
+                tuple(item.get(name) for name in names) for item in items if isinstance(item, dict)
+            )
         if keys and keys <= self._previous:
             raise self._stuck("holds only records of the page before it (its cursor does not advance)")
         if next_page is not None:
