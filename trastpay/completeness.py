@@ -31,13 +31,13 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from itertools import compress, repeat
 from operator import and_, is_not, neg, sub
 from types import NoneType
 from typing import TYPE_CHECKING, Any, Literal
 
-from trastpay.cursors import format_instant, parse_instant, parse_instants
+from trastpay.cursors import TASHKENT, format_instant, parse_instant, parse_instants
 from trastpay.errors import TrastpayError
 
 if TYPE_CHECKING:
@@ -102,14 +102,40 @@ _INT_OR_NULL = frozenset({int, NoneType})
 _TEXT_OR_NULL = frozenset({str, NoneType})
 
 
+def _tashkent_day(moment: datetime) -> date:
+    return moment.astimezone(TASHKENT).date()
+
+
+def _is_tashkent_midnight(moment: datetime) -> bool:
+    local = moment.astimezone(TASHKENT)
+    return (local.hour, local.minute, local.second, local.microsecond) == (0, 0, 0, 0)
+
+
 @dataclass
 class _CardBookings:
-    """Bookings of the card operations emitted for one card, per booking instant (summed per month later)."""
+    """Bookings of the card operations emitted for one card, summed per Tashkent calendar day.
 
-    entries: list[tuple[datetime, int]] = field(default_factory=list)
+    Memory grows with the days a card has bookings on, not with its operations (a 1M-operation
+    sync keeps a few thousand day totals, not a million instants); statement periods start and end
+    at Tashkent midnight, so a month's totals are sums of whole days.
+    """
+
+    days: dict[date, list[int]] = field(default_factory=dict)
+    """Tashkent day -> [debits, credits] in minor units (both counted positive)."""
+
+    def _book(self, moments: Iterable[datetime], deltas: Iterable[int]) -> None:
+        days = self.days
+        for day, delta in zip(map(_tashkent_day, moments), deltas, strict=True):
+            sums = days.get(day)
+            if sums is None:
+                sums = days[day] = [0, 0]
+            if delta < 0:
+                sums[0] -= delta
+            else:
+                sums[1] += delta
 
     def add_page(self, columns: PageColumns) -> bool:
-        """:meth:`add` for every record of a checked page, from its columns (the same entries);
+        """:meth:`add` for every record of a checked page, from its columns (the same bookings);
         ``False`` (nothing added) when the page is not plain (other types, a timestamp
         :func:`~trastpay.cursors.parse_instants` cannot vouch for): the caller then adds record by
         record, which raises what it always raised."""
@@ -134,8 +160,8 @@ class _CardBookings:
         reversed_at = parse_instants(list(compress(reversed_, undone)))
         if posted_at is None or reversed_at is None:
             return False
-        self.entries.extend(zip(posted_at, compress(deltas, booked), strict=True))
-        self.entries.extend(zip(reversed_at, map(neg, compress(deltas, undone)), strict=True))
+        self._book(posted_at, compress(deltas, booked))
+        self._book(reversed_at, map(neg, compress(deltas, undone)))
         return True
 
     def add(self, record: Mapping[str, Any]) -> None:
@@ -144,18 +170,23 @@ class _CardBookings:
         if not isinstance(posted, str) or not isinstance(amount, int) or not isinstance(commission, int):
             return
         delta = amount - commission
-        self.entries.append((parse_instant(posted), delta))
+        moments, deltas = [parse_instant(posted)], [delta]
         if isinstance(reversed_, str):
-            self.entries.append((parse_instant(reversed_), -delta))
+            moments.append(parse_instant(reversed_))
+            deltas.append(-delta)
+        self._book(moments, deltas)
 
-    def totals(self, start: datetime, end: datetime) -> dict[str, int]:
+    def totals(self, start: datetime, end: datetime) -> dict[str, int] | None:
+        """Debits and credits booked in ``[start, end)``; None when a bound is not a Tashkent
+        midnight (day sums cannot answer it exactly)."""
+        if not (_is_tashkent_midnight(start) and _is_tashkent_midnight(end)):
+            return None
+        first, last = _tashkent_day(start), _tashkent_day(end)
         debit = credit = 0
-        for when, delta in self.entries:
-            if start <= when < end:
-                if delta < 0:
-                    debit -= delta
-                else:
-                    credit += delta
+        for day, (debits, credits) in self.days.items():
+            if first <= day < last:
+                debit += debits
+                credit += credits
         return {"debit_total_minor": debit, "credit_total_minor": credit}
 
 
@@ -218,6 +249,8 @@ class SyncAudit:
                 "credit_total_minor": int(statement.get("credit_total_minor") or 0),
             }
             got = self._bookings[card].totals(start, end)
+            if got is None:
+                continue  # a period that does not start and end at Tashkent midnight is not compared
             compared.append(str(statement.get("month")))
             for name in want:
                 expected[name] += want[name]

@@ -365,7 +365,13 @@ class TrastpaySession:
                     f"Stream '{stream.name}': field '{cursor_field}' is not an RFC 3339 timestamp."
                 ) from None
             if card_operations and key is not None:
-                self.audit.observe_card_operations(key, records, columns)
+                try:
+                    self.audit.observe_card_operations(key, records, columns)
+                except ValueError:
+                    raise PayloadError(
+                        f"Stream '{stream.name}' (partition {key}): field 'posted_at' or 'reversed_at' "
+                        "is not an RFC 3339 timestamp."
+                    ) from None
             if statements is not None:
                 statements.extend(records)
             audit.records += len(records)
@@ -547,12 +553,19 @@ class PageProgress:
         """Raise :class:`PaginationError` when this page (the next of the partition) proves no progress."""
         self._pages += 1
         names = self._primary_key
-        if names and set(map(type, items)) <= {dict}:  # the usual page: its keys gathered in C
-            keys = frozenset(zip(*(map(dict.get, items, repeat(name)) for name in names), strict=True))
-        else:
-            keys = frozenset(
-                tuple(item.get(name) for name in names) for item in items if isinstance(item, dict)
-            )
+        try:
+            if names and set(map(type, items)) <= {dict}:  # the usual page: its keys gathered in C
+                keys = frozenset(zip(*(map(dict.get, items, repeat(name)) for name in names), strict=True))
+            else:
+                keys = frozenset(
+                    tuple(item.get(name) for name in names) for item in items if isinstance(item, dict)
+                )
+        except TypeError:  # an object or array where a key belongs
+            where = f" (partition {clean_server_text(self._key, 60)})" if self._key is not None else ""
+            raise SchemaDriftError(
+                f"Stream '{self._stream}'{where}, page {self._pages}: a primary key field "
+                f"({', '.join(names)}) holds an object or an array."
+            ) from None
         if keys and keys <= self._previous:
             raise self._stuck("holds only records of the page before it (its cursor does not advance)")
         if next_page is not None:

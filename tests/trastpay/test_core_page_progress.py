@@ -127,3 +127,12 @@ def test_given_a_card_number_as_a_parent_key_when_listing_partitions_then_refuse
     with pytest.raises(SchemaDriftError, match="'card_token' of a record holds a card number") as caught:
         list(session.partitions(get_stream("statements")))
     assert "8600301234566312" not in str(caught.value)
+
+
+@pytest.mark.parametrize("bad_id", [{"nested": 1}, [1, 2]])
+def test_given_an_object_as_primary_key_when_reading_then_schema_drift_names_the_key(
+    api: responses.RequestsMock, bad_id: Any
+) -> None:
+    api.get(f"{BASE_URL}/transfers", json={"items": [transfer(1, at(-1), id=bad_id)], "next_page": None})
+    with pytest.raises(SchemaDriftError, match=r"Stream 'transfers', page 1: a primary key field \(id\)"):
+        _read("transfers")

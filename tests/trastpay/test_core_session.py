@@ -391,3 +391,13 @@ def test_given_a_cursor_that_moves_when_reading_then_the_forced_count_restarts(
 
     checkpoints = [i for i in items if isinstance(i, Checkpoint)]
     assert checkpoints == [Checkpoint(at(-3)), Checkpoint(at(-2)), Checkpoint(at(-2))]
+
+
+def test_given_a_malformed_posted_at_when_reading_card_operations_then_a_payload_error_names_the_fields(
+    api: responses.RequestsMock,
+) -> None:
+    record = card_transaction(1, at(-9))
+    record["posted_at"] = "yesterday"
+    api.post(f"{BASE_URL}/statement", json={"items": [record], "next_page": None})
+    with pytest.raises(PayloadError, match=r"partition crd_A1\): field 'posted_at' or 'reversed_at'"):
+        _read(_session(), "card_transactions", Partition("crd_A1", {"card_token": "crd_A1"}), None)
