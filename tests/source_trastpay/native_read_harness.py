@@ -113,7 +113,8 @@ def first_difference(left: Comparable, right: Comparable) -> str:
             if a != b:
                 return f"part {part}, message {index}:\n direct {a!r}\n cdk    {b!r}"
         if len(left[part]) != len(right[part]):
-            return f"part {part}: {len(left[part])} != {len(right[part])} messages; tails {left[part][-3:]!r} / {right[part][-3:]!r}"
+            tails = f"{left[part][-3:]!r} / {right[part][-3:]!r}"
+            return f"part {part}: {len(left[part])} != {len(right[part])} messages; tails {tails}"
     return f"unordered: direct only {left[2] - right[2]!r}; cdk only {right[2] - left[2]!r}"
 
 
