@@ -101,3 +101,7 @@ def answer(argv: list[str]) -> int | None:
         return None
     except Exception as error:
         return answers.unexpected(error)
+
+
+if __name__ == "__main__":  # ``python -m source_trastpay.console`` (the bench profiles it this way)
+    main()
