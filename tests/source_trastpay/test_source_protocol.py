@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import orjson
 from airbyte_protocol.models import AirbyteMessage as ProtocolMessage
@@ -12,7 +13,10 @@ from source_trastpay.spec import connection_specification
 
 
 def test_given_a_page_when_written_then_each_line_is_the_record_message_as_orjson_writes_it() -> None:
-    page = [{"id": "tx_1", "closed_at": None, "text": 'quote " and \\ back'}, {"id": "tx_2"}]
+    page: list[dict[str, Any]] = [
+        {"id": "tx_1", "closed_at": None, "text": 'quote " and \\ back'},
+        {"id": "tx_2"},
+    ]
 
     lines = record_lines('card_"transactions', page, 1_796_000_000_000)
 
