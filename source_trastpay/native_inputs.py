@@ -14,10 +14,9 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["ConfiguredStream", "ReadInputs", "ReadRequest", "load_inputs", "read_request"]
+from source_trastpay.answers import CDK_INTERNAL_KEYS
 
-CDK_INTERNAL_KEYS: frozenset[str] = frozenset({"_limit", "_page_size"})
-"""Config keys airbyte-cdk takes for itself (its test-only InternalConfig): the CDK path reads them."""
+__all__ = ["ConfiguredStream", "ReadInputs", "ReadRequest", "load_inputs", "read_request"]
 
 _FLAGS = ("--config", "--catalog", "--state")
 
