@@ -1,5 +1,7 @@
 """cProfile ``source-trastpay read`` and ``tap-trastpay`` on one card: where each spends its time.
 
+The source runs through its console entry point, so ``TRASTPAY_FAST_PATH=0`` profiles the CDK path.
+
 Same set-up as ``run.py`` (one customer, warmed sandbox, the largest card, page_size 1000);
 each connector runs once under ``python -m cProfile`` with its output discarded, then the top
 entries by cumulative time are printed.
@@ -59,7 +61,7 @@ def main() -> None:
         catalog = workdir / "airbyte-catalog.json"
         profile(
             "source-trastpay read",
-            ["source_trastpay.run", "read", "--config", str(source_config), "--catalog", str(catalog)],
+            ["source_trastpay.console", "read", "--config", str(source_config), "--catalog", str(catalog)],
             workdir,
             args.top,
         )

@@ -1,8 +1,10 @@
 """Airbyte source for Trastpay: a thin adapter over the ``trastpay`` core (see docs/airbyte.md).
 
 :class:`SourceTrastpay` is imported on first use, not with the package: ``source-trastpay spec``,
-``check`` and ``discover`` are answered without airbyte-cdk (:mod:`source_trastpay.answers`), and
-importing the CDK alone takes longer than they may (docs/performance.md).
+``check`` and ``discover`` (:mod:`source_trastpay.answers`) and a plain ``read``
+(:mod:`source_trastpay.native_read`) are answered without airbyte-cdk, and importing the CDK alone
+takes longer than they may (docs/performance.md). :mod:`source_trastpay.console` decides which
+path answers; ``TRASTPAY_FAST_PATH=0`` forces the CDK path (docs/airbyte.md).
 """
 
 from __future__ import annotations

@@ -1,4 +1,8 @@
-"""Console entry point ``source-trastpay``: the Airbyte protocol commands spec, check, discover, read.
+"""The CDK path of ``source-trastpay``: the Airbyte protocol commands spec, check, discover, read.
+
+The console script (:mod:`source_trastpay.console`) runs this path for every invocation the direct
+answers do not take (``--debug``, ``LOG_LEVEL=debug``, unrecognised arguments or inputs) and for
+every command when ``TRASTPAY_FAST_PATH=0``; ``python -m source_trastpay.run`` always runs it.
 
 :class:`TrastpayEntrypoint` differs from the CDK's in two places:
 

@@ -34,49 +34,16 @@ from airbyte_cdk.sources.streams import Stream
 from airbyte_cdk.utils.airbyte_secrets_utils import add_to_secrets, filter_secrets
 
 from source_trastpay.errors import to_traced_exception, user_message
+from source_trastpay.live_config import LiveConfig
 from source_trastpay.spec import connector_specification
 from source_trastpay.streams import TrastpayStream
 from trastpay.audit import LOGGER_NAME as AUDIT_LOGGER_NAME
-from trastpay.auth import TokenGrant
 from trastpay.config import TrastpayConfig, parse_config
 from trastpay.errors import AuthError, ConfigError, TrastpayError
 from trastpay.session import TrastpaySession
 from trastpay.streams import EMITTED_STREAMS, SYNC_AUDIT
 
 __all__ = ["SourceTrastpay"]
-
-
-class _RotationLedger:
-    """Spent refresh token -> the grant that replaced it, for this process only (memory, never written).
-
-    A refresh token is single use. When one process runs several commands with the same stored
-    config (the standard tests, an embedding application), the later ones must not present the
-    token an earlier one already spent: that would revoke the whole login.
-    """
-
-    def __init__(self) -> None:
-        self._successors: dict[str, TokenGrant] = {}
-        self._lock = threading.Lock()
-
-    def record(self, spent: str, successor: TokenGrant) -> None:
-        with self._lock:
-            self._successors[spent] = successor
-
-    def latest(self, token: str) -> TokenGrant | None:
-        """The newest grant descending from ``token``, or None when ``token`` was never spent here."""
-        with self._lock:
-            seen = {token}
-            found: TokenGrant | None = None
-            while token in self._successors:
-                found = self._successors[token]
-                token = found.refresh_token
-                if token in seen:
-                    break
-                seen.add(token)
-            return found
-
-
-_LEDGER = _RotationLedger()
 
 
 class SourceTrastpay(AbstractSource):
@@ -88,7 +55,7 @@ class SourceTrastpay(AbstractSource):
             # The CDK leaves the root logger at WARNING; the audit trail (one line per API call, no
             # secrets) belongs in the sync log, which is where Airbyte users look for it.
             audit.setLevel(logging.INFO)
-        self._live_config: dict[str, Any] = {}
+        self._live = LiveConfig(self.publish_config, add_to_secrets)
         self._session: TrastpaySession | None = None
         self._session_lock = threading.Lock()
         self._credentials_refused = False
@@ -166,8 +133,7 @@ class SourceTrastpay(AbstractSource):
         """Read the catalog's streams through one session (one token manager, one request budget)."""
         self._credentials_refused = False
         try:
-            self._live_config = self._with_latest_token(config)
-            parse_config(self._live_config)
+            parse_config(self._live.adopt(config))
             # Log in and list the cards once before any stream: a refused login, a wrong device or
             # an unlinked card in card_tokens is one clear config error, not one failure per stream.
             self._shared_session().check()
@@ -185,7 +151,7 @@ class SourceTrastpay(AbstractSource):
     def _shared_session(self) -> TrastpaySession:
         with self._session_lock:
             if self._session is None:
-                self._session = self._open_session(self._live_config)
+                self._session = self._open_session(self._live.current)
             return self._session
 
     def _close_shared_session(self) -> None:
@@ -197,41 +163,9 @@ class SourceTrastpay(AbstractSource):
     # token rotation
 
     def _open_session(self, config: Mapping[str, Any]) -> TrastpaySession:
-        live = self._with_latest_token(config)
-        typed: TrastpayConfig = parse_config(live)
-        self._live_config = live
-        return TrastpaySession(typed, on_rotate=self._on_rotate)
-
-    def _with_latest_token(self, config: Mapping[str, Any]) -> dict[str, Any]:
-        """``config`` with the newest successor of its refresh token this process has seen.
-
-        When the token was already rotated here, the updated config is published again so the
-        caller's stored copy catches up.
-        """
-        live = dict(config)
-        token = live.get("refresh_token")
-        if isinstance(token, str):
-            latest = _LEDGER.latest(token)
-            if latest is not None:
-                add_to_secrets(latest.refresh_token)
-                add_to_secrets(latest.access_token)
-                live.update(latest.config_fields())
-                self.publish_config(live)
-        access = live.get("access_token")
-        if isinstance(access, str) and access:
-            add_to_secrets(access)
-        return live
-
-    def _on_rotate(self, grant: TokenGrant) -> None:
-        """Called by the core before the new token is used: publish the updated config first."""
-        add_to_secrets(grant.refresh_token)
-        add_to_secrets(grant.access_token)
-        previous = self._live_config.get("refresh_token")
-        updated = {**self._live_config, **grant.config_fields()}
-        self.publish_config(updated)
-        self._live_config = updated
-        if isinstance(previous, str):
-            _LEDGER.record(previous, grant)
+        """A session on ``config`` with the newest tokens; rotations go through :class:`LiveConfig`."""
+        typed: TrastpayConfig = parse_config(self._live.adopt(config))
+        return TrastpaySession(typed, on_rotate=self._live.on_rotate)
 
     def publish_config(self, config: MutableMapping[str, Any]) -> None:
         """Hand an updated config to the platform as a CONNECTOR_CONFIG control message."""

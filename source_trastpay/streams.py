@@ -29,19 +29,17 @@ from airbyte_cdk.models import (  # type: ignore[attr-defined]  # implicit re-ex
     Type,
 )
 
-from source_trastpay.compat import NO_CURSOR_STATE_KEY, CompatStream, StreamData
+from source_trastpay.compat import CompatStream, StreamData
 from source_trastpay.errors import to_traced_exception
+from source_trastpay.sequence import FULL_REFRESH_STATE, Snapshot, parse_stream_state, stream_sequence
 from trastpay.errors import TrastpayError
 from trastpay.schemas import load_schema
-from trastpay.session import Checkpoint, TrastpaySession
+from trastpay.session import TrastpaySession
 from trastpay.state import StreamState
 from trastpay.streams import StreamDef
 
 __all__ = ["FULL_REFRESH_STATE", "TrastpayStream", "state_message"]
 
-
-FULL_REFRESH_STATE: dict[str, Any] = {NO_CURSOR_STATE_KEY: True}
-"""What a stream without a cursor checkpoints: the CDK's own marker for "full refresh done"."""
 
 SessionFactory = Callable[[], TrastpaySession]
 ErrorSink = Callable[[TrastpayError], None]
@@ -131,16 +129,10 @@ class TrastpayStream(CompatStream):
         )
 
     def _parse_state(self, stream_state: Mapping[str, Any] | None, incremental: bool) -> StreamState:
-        raw = stream_state if incremental and self.definition.incremental else None
         try:
-            return StreamState.parse(self.definition, raw or None)
+            return parse_stream_state(self.definition, stream_state, incremental)
         except TrastpayError as error:
             raise to_traced_exception(error, stream=self.name) from error
-
-    def _snapshot(self, state: StreamState) -> dict[str, Any]:
-        if not self.definition.incremental:
-            return FULL_REFRESH_STATE
-        return state.to_dict()
 
     def _messages(
         self,
@@ -149,52 +141,26 @@ class TrastpayStream(CompatStream):
         state_manager: Any = None,
         incoming: dict[str, Any] | None = None,
     ) -> Iterator[AirbyteMessage]:
-        """Records and checkpoints; in a backfill every STATE is ``incoming``, exactly as it came
-        (and a stream that came without state gets none)."""
-        definition = self.definition
-        name = definition.name
+        """The stream's :func:`~source_trastpay.sequence.stream_sequence` as CDK messages."""
+        name = self.definition.name
         record_type = Type.RECORD
-        last_emitted: dict[str, Any] | None = None
-        emitted_at = _now_millis()
-        frozen: dict[str, Any] | None = None
         try:
             session = self._session_factory()
-            frozen = incoming if session.passes_state_through else None
-            plan = [
-                (partition, state.cursor_for(partition.key) if incremental else None)
-                for partition in session.partitions(definition)
-            ]
-            session.read_ahead(definition, plan)
-            for partition, cursor in plan:
-                key = partition.key
-                for item in session.read(definition, partition, cursor):
-                    if isinstance(item, Checkpoint) and frozen is not None:
-                        if item.forced and frozen:
-                            last_emitted = frozen
-                            yield self._checkpoint(frozen, state_manager)
-                        continue
-                    if isinstance(item, Checkpoint):
-                        state.advance(key, item.cursor)
-                        snapshot = self._snapshot(state)
-                        # also unchanged when the core forces it (see trastpay.session.Checkpoint)
-                        if snapshot != last_emitted or item.forced:
-                            last_emitted = snapshot
-                            yield self._checkpoint(snapshot, state_manager)
-                        emitted_at = _now_millis()
-                        continue
-                    yield AirbyteMessage(
-                        type=record_type,
-                        record=AirbyteRecordMessage(stream=name, data=item, emitted_at=emitted_at),
-                    )
+            for item in stream_sequence(session, self.definition, state, incremental, incoming or {}):
+                if type(item) is list:
+                    emitted_at = _now_millis()
+                    for record in item:
+                        yield AirbyteMessage(
+                            type=record_type,
+                            record=AirbyteRecordMessage(stream=name, data=record, emitted_at=emitted_at),
+                        )
+                else:
+                    assert isinstance(item, Snapshot)
+                    yield self._checkpoint(item.state, state_manager)
         except TrastpayError as error:
             if self._on_error is not None:
                 self._on_error(error)
             raise to_traced_exception(error, stream=name) from error
-        if frozen is not None:
-            if frozen:
-                yield self._checkpoint(frozen, state_manager)
-        elif last_emitted is None:
-            yield self._checkpoint(self._snapshot(state), state_manager)
 
     def _checkpoint(self, snapshot: dict[str, Any], state_manager: Any) -> AirbyteMessage:
         """The STATE message for ``snapshot``, also recorded in the CDK's state manager when there is one."""

@@ -77,8 +77,8 @@ class FakeSession:
     def read_ahead(self, stream: StreamDef, plan: Any) -> None:
         """Nothing to fetch ahead: the fake answers from memory."""
 
-    def read(self, stream: StreamDef, partition: Partition, cursor: str | None) -> Iterator[Any]:
-        yield {"card_token": "crd_a1", "pan_masked": "986018******0645"}
+    def read_pages(self, stream: StreamDef, partition: Partition, cursor: str | None) -> Iterator[Any]:
+        yield [{"card_token": "crd_a1", "pan_masked": "986018******0645"}]
         yield Checkpoint(None)
 
     def close(self) -> None:

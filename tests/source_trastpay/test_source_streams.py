@@ -56,6 +56,29 @@ class ScriptedSession:
         if self.fail_with is not None:
             raise self.fail_with
 
+    def read_pages(self, stream: StreamDef, partition: Partition, cursor: str | None) -> Iterator[Any]:
+        """What the real session does: the records between two checkpoints as one list."""
+        page: list[Any] = []
+        items = self.read(stream, partition, cursor)
+        while True:
+            try:
+                item = next(items)
+            except StopIteration:
+                break
+            except TrastpayError:
+                if page:
+                    yield page
+                raise
+            if isinstance(item, dict):
+                page.append(item)
+                continue
+            if page:
+                yield page
+                page = []
+            yield item
+        if page:
+            yield page
+
 
 def _configured(stream: TrastpayStream, sync_mode: SyncMode) -> ConfiguredAirbyteStream:
     return ConfiguredAirbyteStream(
