@@ -20,7 +20,9 @@ from decimal import Decimal
 from typing import Any
 
 from trastpay.schemas import load_schema
-from trastpay.streams import EMITTED_STREAMS, STREAMS_BY_NAME, StreamDef
+from trastpay.streams import EMITTED_STREAMS, StreamDef
+
+_EMITTED = {stream.name: stream for stream in EMITTED_STREAMS}
 
 
 def _property_metadata(properties: Mapping[str, Any], breadcrumb: list[str]) -> list[dict[str, Any]]:
@@ -69,8 +71,7 @@ def discovered_catalog() -> dict[str, Any]:
     """The whole discovered catalog, streams in singer-sdk's order (by name, sync_audit last)."""
     from tap_trastpay.rules import sync_order
 
-    by_name = {stream.name: stream for stream in EMITTED_STREAMS}
-    return {"streams": [discovered_entry(by_name[name]) for name in sync_order(by_name)]}
+    return {"streams": [discovered_entry(_EMITTED[name]) for name in sync_order(_EMITTED)]}
 
 
 def _as_loaded(document: Any) -> Any:
@@ -118,8 +119,8 @@ def selected_streams(catalog: object) -> set[str] | None:
         if not isinstance(entry, dict):
             return None
         name = entry.get("tap_stream_id")
-        stream_def = STREAMS_BY_NAME.get(name) if isinstance(name, str) else None
-        if stream_def is None or name in seen or stream_def not in EMITTED_STREAMS:
+        stream_def = _EMITTED.get(name) if isinstance(name, str) else None
+        if stream_def is None or name in seen:
             return None
         seen.add(stream_def.name)
         plain = _plain(entry)
