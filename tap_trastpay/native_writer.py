@@ -47,8 +47,11 @@ class MessageOut:
         tail = b',"time_extracted":' + orjson.dumps(time_extracted) + b"}\n"
         if version is not None:
             tail = b',"version":' + orjson.dumps(version) + tail
-        dumps = orjson.dumps
-        body = (tail + head).join([dumps(record, default=json_default) for record in records])
+        joint = tail + head
+        try:  # the core's records are JSON-native: no per-record Python frame for a default hook
+            body = joint.join(map(orjson.dumps, records))
+        except TypeError:  # orjson.JSONEncodeError: a value orjson does not know (a Decimal)
+            body = joint.join([orjson.dumps(record, default=json_default) for record in records])
         self._out.write(head + body + tail)
 
     def flush(self) -> None:
