@@ -334,3 +334,34 @@ def test_given_a_fast_sync_when_it_ends_then_singer_sdk_was_never_imported(
     assert FAST_MARK in done.stderr
     assert "LOADED []" in done.stderr, done.stderr[-500:]
     assert any('"type":"RECORD"' in line for line in done.stdout.splitlines())
+
+
+@pytest.fixture(scope="module")
+def busy_sandbox() -> Iterator[SandboxServer]:
+    """One customer with thousands of card operations: STATE every 1,000 records lands mid-page."""
+    with SandboxServer(
+        customers=1, transactions=12_000, history_days=60, cards_per_customer=2, seed=7
+    ) as server:
+        yield server
+
+
+def test_given_thousands_of_records_when_syncing_and_re_reading_then_both_paths_checkpoint_alike(
+    busy_sandbox: SandboxServer, tmp_path: Path
+) -> None:
+    phone = str(busy_sandbox.customers()[0]["phone"])
+    settings = {"page_size": 300}
+    sdk, fast = both_paths(
+        tmp_path / "full",
+        lambda where, sdk: run_tap_once(busy_sandbox, phone, where, sdk=sdk, settings=settings),
+    )
+    assert sum(m["type"] == "STATE" for m in sdk.messages) > 20
+    assert_same(sdk, fast)
+    state = [m["value"] for m in sdk.messages if m["type"] == "STATE"][-1]
+    rereading = {**settings, "lookback_days": 45}  # a window of thousands of records that moves no bookmark
+    sdk, fast = both_paths(
+        tmp_path / "again",
+        lambda where, sdk: run_tap_once(busy_sandbox, phone, where, sdk=sdk, settings=rereading, state=state),
+    )
+    states = [json.dumps(m["value"]) for m in sdk.messages if m["type"] == "STATE"]
+    assert len(states) > len(set(states)), "the core's forced checkpoints repeat an unchanged state"
+    assert_same(sdk, fast)
