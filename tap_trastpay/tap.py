@@ -4,6 +4,10 @@ Config schema, streams, schemas, keys and cursor rules all come from :mod:`trast
 wires them into singer-sdk, owns the one :class:`~trastpay.session.TrastpaySession` of a run (one
 connection pool, one request budget for every stream and partition) and the rotating refresh
 token's persistence (see :mod:`tap_trastpay.tokens`).
+
+The console entry point (:mod:`tap_trastpay.console`) runs this class for every invocation except
+a plain sync, which :mod:`tap_trastpay.native` answers without singer-sdk from the same rules
+(:mod:`tap_trastpay.rules`); ``TRASTPAY_FAST_PATH=0`` sends every invocation here.
 """
 
 from __future__ import annotations
