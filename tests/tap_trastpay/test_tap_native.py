@@ -13,6 +13,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -365,3 +366,36 @@ def test_given_thousands_of_records_when_syncing_and_re_reading_then_both_paths_
     states = [json.dumps(m["value"]) for m in sdk.messages if m["type"] == "STATE"]
     assert len(states) > len(set(states)), "the core's forced checkpoints repeat an unchanged state"
     assert_same(sdk, fast)
+
+
+def test_given_sigterm_mid_sync_when_on_the_sdk_free_path_then_the_state_so_far_is_written_and_exit_is_0(
+    native_sandbox: SandboxServer, rich_phone: str, tmp_path: Path
+) -> None:
+    """As singer-sdk's taps do on SIGTERM (Meltano cancelling a run): a last STATE, exit code 0."""
+    config = login_config(native_sandbox, rich_phone, tmp_path, device_id=f"native-{next(_devices)}")
+    config_path = tmp_path / "config.json"
+    config_path.write_text(json.dumps({**config, "page_size": 10, "max_concurrency": 1}), encoding="utf-8")
+    native_sandbox.set_faults({"latency_ms": 200})
+    try:
+        process = subprocess.Popen(
+            [str(TAP_EXECUTABLE), "--config", str(config_path)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env={**os.environ, "TRASTPAY_FAST_PATH": "1"},
+        )
+        assert process.stdout is not None
+        lines = []
+        for line in process.stdout:  # records are flushed with the STATE after their page
+            lines.append(line)
+            if b'"type":"STATE"' in line:
+                break
+        process.send_signal(signal.SIGTERM)
+        rest, stderr = process.communicate(timeout=60)
+    finally:
+        native_sandbox.clear_faults()
+    messages = [json.loads(line) for line in [*lines, *rest.splitlines()] if line.strip()]
+    assert process.returncode == 0, stderr.decode()[-2000:]
+    assert FAST_MARK.encode() in stderr
+    assert b"Gracefully shutting down" in stderr
+    assert messages[-1]["type"] == "STATE"
+    assert "sync_audit" not in {m.get("stream") for m in messages}, "the run was not cut short"
