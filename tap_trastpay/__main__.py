@@ -1,7 +1,7 @@
-"""``python -m tap_trastpay``: the same command as ``tap-trastpay``."""
+"""``python -m tap_trastpay``: the same command as ``tap-trastpay`` (:func:`tap_trastpay.console.main`)."""
 
 from __future__ import annotations
 
-from tap_trastpay.tap import TapTrastpay
+from tap_trastpay.console import main
 
-TapTrastpay.cli()
+main()

@@ -22,11 +22,12 @@ from typing import Any
 from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.mapper import SameRecordTransform
 
+from tap_trastpay import rules
 from tap_trastpay.compat import CompatStream, StateMessage, get_state_if_exists, utc_now
+from tap_trastpay.rules import BOOKMARK_KEY, bookmarks_as_core_state
 from tap_trastpay.writer import OrjsonSingerWriter
 from trastpay.schemas import load_schema
 from trastpay.session import Checkpoint, Partition
-from trastpay.state import moves_forward
 from trastpay.streams import StreamDef
 
 if t.TYPE_CHECKING:
@@ -34,7 +35,7 @@ if t.TYPE_CHECKING:
 
     from tap_trastpay.tap import TapTrastpay
 
-BOOKMARK_KEY = "replication_key_value"
+__all__ = ["BOOKMARK_KEY", "TrastpayStream", "bookmarks_as_core_state"]
 
 
 class TrastpayStream(CompatStream):
@@ -44,7 +45,7 @@ class TrastpayStream(CompatStream):
     """The core emits JSON-native, schema-conformant values already (ints for money, RFC 3339
     strings for time); conforming would only copy every record."""
 
-    STATE_MSG_FREQUENCY = 1000
+    STATE_MSG_FREQUENCY = rules.STATE_MSG_FREQUENCY
     """Records between STATE messages inside one partition (each is the last core checkpoint)."""
 
     def __init__(self, tap: TapTrastpay, stream_def: StreamDef) -> None:
@@ -61,7 +62,7 @@ class TrastpayStream(CompatStream):
     @property
     def emit_activate_version_messages(self) -> bool:
         """Table versions only where a full read replaces the table (never the appended sync_audit)."""
-        return self.stream_def.full_refresh_replaces and bool(super().emit_activate_version_messages)
+        return rules.emits_activate_version(self.stream_def, super().emit_activate_version_messages)
 
     @property
     def is_sorted(self) -> bool:
@@ -118,12 +119,7 @@ class TrastpayStream(CompatStream):
         return self._bookmark_in(self.get_context_state(context))
 
     def _bookmark_in(self, state: Mapping[str, Any]) -> str | None:
-        if self.replication_key is None:
-            return None
-        value = state.get(BOOKMARK_KEY)
-        if value is None or state.get("replication_key", self.replication_key) != self.replication_key:
-            return None
-        return str(value)
+        return rules.bookmark_in(state, self.replication_key)
 
     def _announce_read_ahead(self) -> None:
         """Tell the core every partition this run will read, with its bookmark, so it can fetch ahead.
@@ -159,13 +155,8 @@ class TrastpayStream(CompatStream):
     def _apply_checkpoint(self, context: types.Context | None, cursor: str | None) -> None:
         if cursor is None or self.replication_key is None:
             return
-        state = self.get_context_state(context)
-        current = state.get(BOOKMARK_KEY)
-        if not moves_forward(None if current is None else str(current), cursor):
-            return
-        state["replication_key"] = self.replication_key
-        state[BOOKMARK_KEY] = cursor
-        self.state_manager.is_flushed = False
+        if rules.apply_checkpoint(self.get_context_state(context), self.replication_key, cursor):
+            self.state_manager.is_flushed = False
 
     def write_record(self, record: types.Record) -> None:
         """Write one record; straight to the writer when the SDK's per-record steps would not change it.
@@ -206,18 +197,3 @@ class TrastpayStream(CompatStream):
             and maps[0].stream_alias == self.name
             and isinstance(self._trastpay_tap.message_writer, OrjsonSingerWriter)
         )
-
-
-def bookmarks_as_core_state(stream_def: StreamDef, singer_state: Mapping[str, Any]) -> dict[str, Any]:
-    """Translate a Singer stream bookmark into the core's state shape (for its validation)."""
-    if not stream_def.partitioned:
-        value = singer_state.get(BOOKMARK_KEY)
-        return {} if value is None else {"cursor": value}
-    partitions: dict[str, Any] = {}
-    for entry in singer_state.get("partitions", []) or []:
-        if not isinstance(entry, Mapping) or not isinstance(entry.get("context"), Mapping):
-            raise TypeError("each entry of 'partitions' must be an object with a 'context' object")
-        key = entry["context"].get(stream_def.partition_field)
-        if key is not None and entry.get(BOOKMARK_KEY) is not None:
-            partitions[str(key)] = {"cursor": entry[BOOKMARK_KEY]}
-    return {"partitions": partitions}

@@ -4,17 +4,19 @@ Config schema, streams, schemas, keys and cursor rules all come from :mod:`trast
 wires them into singer-sdk, owns the one :class:`~trastpay.session.TrastpaySession` of a run (one
 connection pool, one request budget for every stream and partition) and the rotating refresh
 token's persistence (see :mod:`tap_trastpay.tokens`).
+
+The console entry point (:mod:`tap_trastpay.console`) runs this class for every invocation except
+a plain sync, which :mod:`tap_trastpay.native` answers without singer-sdk from the same rules
+(:mod:`tap_trastpay.rules`); ``TRASTPAY_FAST_PATH=0`` sends every invocation here.
 """
 
 from __future__ import annotations
 
 import copy
-import json
 import logging
 import sys
 import weakref
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any, ClassVar
 
 import click
@@ -27,17 +29,15 @@ from singer_sdk.helpers.capabilities import (
     TapCapabilities,
 )
 
+from tap_trastpay import rules
 from tap_trastpay.compat import CompatTap
-from tap_trastpay.streams import TrastpayStream, bookmarks_as_core_state
-from tap_trastpay.tokens import TapTokens
+from tap_trastpay.streams import TrastpayStream
 from tap_trastpay.writer import OrjsonSingerWriter
 from trastpay import __version__
-from trastpay.config import CONFIG_SCHEMA, TrastpayConfig, parse_config
-from trastpay.errors import ConfigError, StateError, TrastpayError
-from trastpay.masking import clean_server_text
+from trastpay.config import CONFIG_SCHEMA, TrastpayConfig
+from trastpay.errors import TrastpayError
 from trastpay.session import TrastpaySession
-from trastpay.state import StreamState
-from trastpay.streams import EMITTED_STREAMS, STREAMS_BY_NAME, SYNC_AUDIT
+from trastpay.streams import EMITTED_STREAMS
 
 _AIRBYTE_ONLY_KEYS = ("airbyte_secret", "order")
 
@@ -97,44 +97,27 @@ class TapTrastpay(CompatTap):
     @property
     def trastpay_config(self) -> TrastpayConfig:
         """The validated core config (raises ``ConfigError`` naming the bad field)."""
-        settings = {k: v for k, v in self.config.items() if k in CONFIG_SCHEMA["properties"]}
-        return parse_config(settings)
+        return rules.trastpay_config(self.config)
 
     def validate_settings(self, config: Mapping[str, Any], *, raise_errors: bool) -> list[str] | None:
-        """The core's validation first: its message names the setting and never repeats its value.
+        """The core's validation first (:func:`tap_trastpay.rules.config_problem`).
 
         singer-sdk's own schema check quotes the offending value, which prints a refresh token
         pasted into the wrong field, or a card number typed into card_tokens.
         """
-        settings = {k: v for k, v in config.items() if k in CONFIG_SCHEMA["properties"]}
-        try:
-            if config.get("batch_config"):
-                raise ConfigError(
-                    "batch_config", "BATCH messages are not supported by tap-trastpay (docs/singer.md)"
-                )
-            parse_config(settings)
-        except ConfigError as error:
-            line = f"{error.failure_type}: {error.message}"
-            if raise_errors:
-                raise ConfigValidationError("Config validation failed", errors=[line]) from None
-            self.logger.warning("Config validation failed: %s", line)
-            return [line]
-        return None
+        line = rules.config_problem(config)
+        if line is None:
+            return None
+        if raise_errors:
+            raise ConfigValidationError("Config validation failed", errors=[line]) from None
+        self.logger.warning("Config validation failed: %s", line)
+        return [line]
 
     @property
     def session(self) -> TrastpaySession:
         """The run's one core session, opened on first use (discovery never logs in)."""
         if self._session is None:
-            config = self.trastpay_config
-            tokens = TapTokens.for_config(config)
-            try:
-                config = tokens.starting_config(config)
-            except OSError as exc:
-                why = exc.strerror or type(exc).__name__
-                raise ConfigError(
-                    "token_store_path", f"the token store cannot be created, locked or read there ({why})"
-                ) from None
-            self._session = tokens.open_session(config)
+            self._session = rules.open_session(self.trastpay_config)
             weakref.finalize(self, self._session.close)
         return self._session
 
@@ -146,21 +129,15 @@ class TapTrastpay(CompatTap):
     def streams(self) -> dict[str, Stream]:
         """The SDK's streams (ordered by name), with sync_audit moved last: it reports on the others."""
         found = super().streams
-        if SYNC_AUDIT.name in found and next(reversed(found)) != SYNC_AUDIT.name:
-            found[SYNC_AUDIT.name] = found.pop(SYNC_AUDIT.name)
+        order = rules.sync_order(found)
+        if list(found) != order:
+            for name in order:
+                found[name] = found.pop(name)
         return found
 
     def load_state(self, state: dict[str, Any]) -> None:
         """Load Singer state, rejecting malformed bookmarks with the core's clear errors."""
-        for name, bookmark in (state or {}).get("bookmarks", {}).items():
-            stream_def = STREAMS_BY_NAME.get(name)
-            if stream_def is None or not isinstance(bookmark, Mapping):
-                continue
-            try:
-                core_state = bookmarks_as_core_state(stream_def, bookmark)
-            except TypeError as exc:
-                raise StateError(f"State of stream '{name}': {exc}") from None
-            StreamState.parse(stream_def, core_state)
+        rules.validate_incoming_state(state)
         super().load_state(state)
         self._incoming_state: dict[str, Any] = copy.deepcopy(dict(state or {}))
         if self.config.get("backfill"):
@@ -181,15 +158,10 @@ class TapTrastpay(CompatTap):
         a Python traceback instead.
         """
         for path in value:
-            if path == "ENV":
-                continue
-            try:
-                document = json.loads(Path(path).read_text(encoding="utf-8"))
-            except (OSError, ValueError) as exc:
-                why = "cannot be read" if isinstance(exc, OSError) else "is not valid JSON"
-                _config_failure(f"the --config file {why}")
-            if not isinstance(document, dict):
-                _config_failure(f"the --config file must hold a JSON object, not a {type(document).__name__}")
+            problem = None if path == "ENV" else rules.config_file_problem(path)
+            if problem is not None:
+                click.echo(problem, err=True)
+                sys.exit(1)
         return super().cb_config(ctx, param, value)
 
     @classmethod
@@ -204,15 +176,8 @@ class TapTrastpay(CompatTap):
         try:
             super().invoke(about=about, about_format=about_format, **kwargs)
         except TrastpayError as error:
-            # one line: server-chosen parts are cleaned where they enter a message; this is the last guard
-            message = clean_server_text(error.message, limit=2000)
-            logging.getLogger(cls.name).error("%s: %s", error.failure_type, message)
+            logging.getLogger(cls.name).error("%s: %s", *rules.error_line(error))
             sys.exit(1)
-
-
-def _config_failure(reason: str) -> None:
-    click.echo(f"config_error: {ConfigError('config', reason).message}", err=True)
-    sys.exit(1)
 
 
 __all__ = ["TapTrastpay", "singer_config_schema"]

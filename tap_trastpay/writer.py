@@ -10,7 +10,6 @@ int64 on the wire.
 
 from __future__ import annotations
 
-import decimal
 import sys
 from datetime import datetime
 from typing import Any
@@ -19,16 +18,11 @@ import orjson
 from singer_sdk.singerlib.encoding.base import GenericSingerWriter, SingerMessageType
 from singer_sdk.singerlib.encoding.simple import Message
 
+from tap_trastpay.native_writer import json_default as _default
+
 _FLUSHING_TYPES = frozenset(
     {SingerMessageType.SCHEMA, SingerMessageType.STATE, SingerMessageType.ACTIVATE_VERSION}
 )
-
-
-def _default(value: Any) -> Any:
-    """Serialise what orjson does not know; a Decimal stays exact as a string, never a float."""
-    if isinstance(value, decimal.Decimal):
-        return str(value)
-    raise TypeError(f"Cannot serialise a value of type {type(value).__name__} in a Singer message")
 
 
 class OrjsonSingerWriter(GenericSingerWriter[str, Message]):
