@@ -23,7 +23,7 @@ from __future__ import annotations
 import queue
 import threading
 from collections import OrderedDict, deque
-from collections.abc import Callable, Hashable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
@@ -40,7 +40,8 @@ class PageBudget:
     Each holder (one partition's thread) reserves before fetching a page, settles the reservation
     to the page's real weight once it is fetched, and releases it when the consumer is done with
     the page. A reservation is the largest page seen so far; before the first page is known, the
-    whole budget (one page at a time until then).
+    whole budget: only the partition being consumed fetches until then. A page larger than the
+    budget is only ever fetched by that partition, when it holds nothing else.
     """
 
     def __init__(self, records: int, size: int) -> None:
@@ -53,6 +54,9 @@ class PageBudget:
         self._expected: Weight | None = None
         self.peak: Weight = (0, 0)
         """The most records and bytes held at once (reservations included), for tests and tuning."""
+        self.on_room: Callable[[], None] | None = None
+        """Called (outside the budget's lock) after a page is settled or released: the read-ahead
+        may start another partition's thread if :meth:`room_ahead` says it could fetch a page."""
 
     @property
     def used(self) -> Weight:
@@ -61,14 +65,12 @@ class PageBudget:
 
     def _fits(self, holder: object, head: bool) -> bool:
         used = self._used
-        if used[0] == 0 and used[1] == 0:
-            return True  # alone: even a page larger than the budget goes through
         mine = self._held.get(holder)
         if head and (mine is None or mine == [0, 0]):
-            return True  # the others left room for it (below); the consumer is waiting on this one
+            return True  # the consumer waits on this one, and the others left room for it (below)
         expected = self._expected
         if expected is None:
-            return False  # the first page's weight is not known yet: one page at a time until it is
+            return False  # the first page's weight is not known yet: the head's first page goes alone
         # the partitions read ahead of the consumer leave two pages free for the one it reads: the
         # page being processed and the next one, fetched meanwhile
         spare = (0, 0) if head else (2 * expected[0], 2 * expected[1])
@@ -76,6 +78,26 @@ class PageBudget:
             used[0] + expected[0] <= self.limit[0] - spare[0]
             and used[1] + expected[1] <= self.limit[1] - spare[1]
         )
+
+    def room_ahead(self, idle: Iterable[object]) -> bool:
+        """Whether one more partition read ahead could fetch a page now, besides the ``idle`` ones
+        (started, holding nothing yet). A thread that cannot fetch is not worth starting: each
+        thread that parses pages keeps its own malloc arena, whose free pages the process keeps."""
+        with self._cond:
+            expected = self._expected
+            if expected is None:
+                return False
+            waiting = 3 + sum(1 for holder in idle if not any(self._held.get(holder, (0, 0))))
+            used = self._used
+            return (
+                used[0] + waiting * expected[0] <= self.limit[0]
+                and used[1] + waiting * expected[1] <= self.limit[1]
+            )
+
+    def _room_changed(self) -> None:
+        listener = self.on_room
+        if listener is not None:
+            listener()
 
     def _add(self, holder: object, records: int, size: int) -> None:
         mine = self._held.setdefault(holder, [0, 0])
@@ -109,6 +131,7 @@ class PageBudget:
                 expected = self._expected or (0, 0)
                 self._expected = (max(expected[0], weight[0]), max(expected[1], weight[1]))
             self._cond.notify_all()
+        self._room_changed()
 
     def release(self, holder: object, weight: Weight) -> None:
         """The consumer is done with a page of ``holder`` (or it was dropped unread)."""
@@ -116,6 +139,7 @@ class PageBudget:
             if holder in self._held:
                 self._add(holder, -weight[0], -weight[1])
             self._cond.notify_all()
+        self._room_changed()
 
     def forget(self, holder: object) -> None:
         """``holder`` ended or was cancelled: everything it holds or reserved is free again."""
@@ -266,16 +290,29 @@ class ReadAhead(Generic[T]):
         self._depth = depth
         self._budget = budget
         self._weigh = weigh
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
         self._closed = False
+        if budget is not None:
+            budget.on_room = self._more_room
 
     def _task(self, key: Hashable, produce: Callable[[], Iterator[T]]) -> _Task[T]:
         return _Task(str(key), produce, self._depth, self._budget, self._weigh)
 
     def _start_more(self) -> None:
+        """Start the next planned partitions, up to ``workers`` at once and, with a budget, only
+        while one more of them could fetch a page (the budget calls back when room appears)."""
+        budget = self._budget
         while not self._closed and self._pending and len(self._active) < self._workers:
+            if budget is not None and self._active:
+                idle = [task for task in self._active.values() if not task.head]
+                if not budget.room_ahead(idle):
+                    return
             key, produce = self._pending.popleft()
             self._active[key] = self._task(key, produce)
+
+    def _more_room(self) -> None:
+        with self._lock:
+            self._start_more()
 
     def take(self, key: Hashable) -> Iterator[T] | None:
         """The items of ``key`` in order, or ``None`` if ``key`` is not (or no longer) planned."""

@@ -40,7 +40,7 @@ READ_AHEAD_RECORDS = 4_000
 At the default page_size of 1000 that is four pages (~2.5 KB per parsed record, ~10 MB): the
 partition being read keeps one page processed and one fetched meanwhile, the ones waiting their
 turn share the rest. At page_size 100 it is 40 pages, enough to keep every connection busy."""
-READ_AHEAD_BYTES = 4 * 2**20
+READ_AHEAD_BYTES = 3 * 2**20
 """Bytes of raw page bodies the read-ahead may hold at once (binds when records are larger than usual)."""
 logger = logging.getLogger("trastpay.completeness")
 
