@@ -20,6 +20,7 @@ holds at most ``depth`` pages.
 
 from __future__ import annotations
 
+import itertools
 import queue
 import threading
 from collections import OrderedDict, deque
@@ -52,6 +53,7 @@ class PageBudget:
         self._held: dict[object, list[int]] = {}
         self._used = [0, 0]
         self._expected: Weight | None = None
+        self._waiting: dict[object, int] = {}
         self.peak: Weight = (0, 0)
         """The most records and bytes held at once (reservations included), for tests and tuning."""
         self.on_room: Callable[[], None] | None = None
@@ -107,13 +109,24 @@ class PageBudget:
         self._used[1] += size
         self.peak = (max(self.peak[0], self._used[0]), max(self.peak[1], self._used[1]))
 
-    def reserve(self, holder: object, head: Callable[[], bool], stop: threading.Event) -> Weight | None:
-        """Wait until ``holder`` may fetch a page; answers the reservation, or None once ``stop`` is set."""
+    def reserve(
+        self, holder: object, head: Callable[[], bool], stop: threading.Event, order: int = 0
+    ) -> Weight | None:
+        """Wait until ``holder`` may fetch a page; answers the reservation, or None once ``stop`` is set.
+
+        Holders wait their turn by ``order`` (their place in the plan): room goes to the partition
+        the consumer reaches first, so what is held is what is handed over soonest.
+        """
         with self._cond:
-            while not self._fits(holder, head()):
-                if stop.is_set():
-                    return None
-                self._cond.wait()
+            self._waiting[holder] = order
+            try:
+                while not (min(self._waiting.values()) >= order and self._fits(holder, head())):
+                    if stop.is_set():
+                        return None
+                    self._cond.wait()
+            finally:
+                del self._waiting[holder]
+                self._cond.notify_all()
             if stop.is_set():
                 return None
             reserved = self._expected or self.limit
@@ -166,8 +179,10 @@ class _Task(Generic[T]):
         depth: int,
         budget: PageBudget | None = None,
         weigh: Callable[[T], Weight] | None = None,
+        order: int = 0,
     ) -> None:
         self._produce = produce
+        self._order = order
         self._queue: queue.Queue[tuple[int, object, Weight]] = queue.Queue(maxsize=depth)
         self._stop = threading.Event()
         self._budget = budget
@@ -199,7 +214,7 @@ class _Task(Generic[T]):
         weigh = self._weigh or (lambda _: (1, 1))
         pages = iter(self._produce())
         while True:
-            reserved = budget.reserve(self, self._is_head, self._stop)
+            reserved = budget.reserve(self, self._is_head, self._stop, self._order)
             if reserved is None:
                 raise _Cancelled
             try:
@@ -291,12 +306,13 @@ class ReadAhead(Generic[T]):
         self._budget = budget
         self._weigh = weigh
         self._lock = threading.RLock()
+        self._order = itertools.count()  # tasks are created in plan order
         self._closed = False
         if budget is not None:
             budget.on_room = self._more_room
 
     def _task(self, key: Hashable, produce: Callable[[], Iterator[T]]) -> _Task[T]:
-        return _Task(str(key), produce, self._depth, self._budget, self._weigh)
+        return _Task(str(key), produce, self._depth, self._budget, self._weigh, next(self._order))
 
     def _start_more(self) -> None:
         """Start the next planned partitions, up to ``workers`` at once and, with a budget, only

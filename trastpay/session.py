@@ -34,14 +34,27 @@ from trastpay.streams import StreamDef, get_stream
 from trastpay.watermark import LateFinder, Watermark
 
 Clock = Callable[[], datetime]
-READ_AHEAD_RECORDS = 4_000
-"""Records the read-ahead may hold at once across all partitions, the page being processed included.
-
-At the default page_size of 1000 that is four pages (~2.5 KB per parsed record, ~10 MB): the
-partition being read keeps one page processed and one fetched meanwhile, the ones waiting their
-turn share the rest. At page_size 100 it is 40 pages, enough to keep every connection busy."""
-READ_AHEAD_BYTES = 3 * 2**20
+READ_AHEAD_RECORDS = 5_000
+"""Records the read-ahead may hold at once across all partitions (the page being processed
+included) when pages are small: at page_size 100, 50 pages, enough to keep every connection of a
+latency-bound sync busy while the partitions wait their turn (``bench/latency.py``)."""
+READ_AHEAD_PAGE_RECORDS = 2_000_000
+"""Large pages get a smaller budget: ``READ_AHEAD_PAGE_RECORDS // page_size`` records (at least
+two pages). A page of 1000 records hides a round trip by itself, and what it costs in memory is
+more than its records: its ~600 KB body and its parse are one burst of large allocations, made in
+the thread that fetched it, that leaves that thread's malloc arena holding the space. At the
+default page_size of 1000 the budget is two pages: the one processed and the next one, fetched
+meanwhile; a partition waiting its turn starts fetching when its pages are small enough to fit
+beside them (few records per card), else when the one before it ends."""
+READ_AHEAD_BYTES = 4 * 2**20
 """Bytes of raw page bodies the read-ahead may hold at once (binds when records are larger than usual)."""
+
+
+def read_ahead_records(page_size: int) -> int:
+    """The read-ahead budget in records for ``page_size`` (see :data:`READ_AHEAD_PAGE_RECORDS`)."""
+    return max(2 * page_size, min(READ_AHEAD_RECORDS, READ_AHEAD_PAGE_RECORDS // page_size))
+
+
 logger = logging.getLogger("trastpay.completeness")
 
 
@@ -259,7 +272,7 @@ class TrastpaySession:
         Up to ``max_concurrency`` of them are then fetched in background threads while earlier
         ones are consumed (see :mod:`trastpay.read_ahead`); :meth:`read` still hands over records,
         checkpoints and errors exactly in the order a serial read would. The partitions waiting
-        their turn share one budget of :data:`READ_AHEAD_RECORDS` records and
+        their turn share one budget in records (:func:`read_ahead_records`) and
         :data:`READ_AHEAD_BYTES` bytes of raw page bodies with the partition being read (its page
         being processed counts), so memory stays flat however many cards a sync reads. A plan of
         one partition still gets one thread: its next page travels and is parsed while the current
@@ -274,7 +287,7 @@ class TrastpaySession:
             ((partition.key, cursor), self._page_producer(stream, partition, cursor))
             for partition, cursor in plan
         ]
-        budget = PageBudget(READ_AHEAD_RECORDS, READ_AHEAD_BYTES)
+        budget = PageBudget(read_ahead_records(self.config.page_size), READ_AHEAD_BYTES)
         self._ahead[stream.name] = ReadAhead(
             entries, workers=self.config.max_concurrency, budget=budget, weigh=_page_weight
         )

@@ -139,3 +139,12 @@ def test_given_a_budget_when_the_consumer_skips_a_partition_or_closes_then_what_
 def test_given_a_budget_of_nothing_when_building_then_refused() -> None:
     with pytest.raises(ValueError, match="at least 1 record"):
         PageBudget(0, 100)
+
+
+@pytest.mark.parametrize(("page_size", "records"), [(1, 5000), (100, 5000), (500, 4000), (1000, 2000)])
+def test_given_a_page_size_when_sizing_the_session_budget_then_small_pages_get_many_and_large_ones_two(
+    page_size: int, records: int
+) -> None:
+    from trastpay.session import read_ahead_records
+
+    assert read_ahead_records(page_size) == records
