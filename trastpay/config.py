@@ -22,8 +22,8 @@ import jsonschema  # type: ignore[import-untyped]
 
 from trastpay.cursors import TASHKENT, parse_instant
 from trastpay.errors import ConfigError
+from trastpay.headers import header_problem
 from trastpay.masking import PiiMode
-from trastpay.transport import header_problem
 
 CONFIG_SCHEMA: dict[str, Any] = json.loads(
     (Path(__file__).parent / "config_schema.json").read_text(encoding="utf-8")
