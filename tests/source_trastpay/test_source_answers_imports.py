@@ -1,8 +1,8 @@
-"""``spec`` and ``discover`` answered directly import only what they use.
+"""``spec``, ``discover`` and ``check`` answered directly import only what they use.
 
 Each command runs in a cold interpreter (as ``source-trastpay`` starts) and reports the modules it
-loaded; what a command must not pay for at start-up is listed per command. ``check`` talks HTTP
-(``requests``) and validates the config, so only the SDKs are kept out of it.
+loaded; what a command must not pay for at start-up is listed per command. A valid config is
+judged by jsonschema-rs, so neither command imports jsonschema; ``check`` talks HTTP.
 """
 
 from __future__ import annotations
@@ -21,12 +21,12 @@ HTTP = ("requests", "urllib3", "charset_normalizer", "certifi", "ssl", "http.cli
 READ_PATH = ("trastpay.session", "trastpay.client", "trastpay.http", "trastpay.transport", "trastpay.auth")
 """The core's read path: sessions, the client and its token handling."""
 SCHEMA_VALIDATION = ("jsonschema",)
-"""The config validator and its format checkers (rfc3987, arrow...): ``spec`` validates nothing."""
+"""jsonschema and its format checkers (rfc3987, arrow...): only an invalid config needs its messages."""
 
 HEAVY = {
     "spec": SDKS + HTTP + READ_PATH + SCHEMA_VALIDATION,
-    "discover": SDKS + HTTP + READ_PATH,
-    "check": SDKS,
+    "discover": SDKS + HTTP + READ_PATH + SCHEMA_VALIDATION,
+    "check": SDKS + SCHEMA_VALIDATION,
 }
 
 PROBE = """
