@@ -197,8 +197,10 @@ def _fast_allows(schema: Mapping[str, Any], instance: object) -> bool:
     """jsonschema-rs's Draft 7 verdict, False when it refuses or cannot say (then jsonschema decides)."""
     entry = _FAST.get(id(schema))
     if entry is None or entry[0] is not schema:
-        import jsonschema_rs
-
+        try:
+            import jsonschema_rs  # the [airbyte] extra installs it
+        except ImportError:
+            return False
         entry = _FAST[id(schema)] = (
             schema,
             jsonschema_rs.Draft7Validator(dict(schema), validate_formats=False),
@@ -220,9 +222,10 @@ def schema_allows(schema: Mapping[str, Any], instance: object) -> bool:
     """Whether ``instance`` is valid against the draft-07 ``schema``, as jsonschema's
     ``Draft7Validator`` says (formats not asserted, as there).
 
-    jsonschema-rs answers first: it imports in a few milliseconds, where jsonschema and the format
-    checkers it imports (rfc3987, arrow...) cost ``check`` and ``discover`` ~0.1 s of CPU at
-    start-up. Only when it refuses does jsonschema decide, so where the two differ (Python's
+    jsonschema-rs answers first when installed (the ``[airbyte]`` extra): it imports in a few
+    milliseconds, where jsonschema and the format checkers it imports (rfc3987, arrow...) cost
+    ``check`` and ``discover`` ~0.1 s of CPU at start-up. Only when it refuses (or is not
+    installed) does jsonschema decide, so where the two differ (Python's
     ``$`` also matches before a final newline, Rust's does not) the verdict is jsonschema's.
     """
     if _fast_allows(schema, instance):

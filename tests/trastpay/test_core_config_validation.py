@@ -6,6 +6,7 @@ for any value: jsonschema-rs may only ever be stricter (then jsonschema decides)
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import jsonschema  # type: ignore[import-untyped]
@@ -14,6 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from source_trastpay.spec import connection_specification
+from trastpay import config as config_module
 from trastpay.config import CONFIG_SCHEMA, _fast_allows, parse_config, schema_allows
 from trastpay.errors import ConfigError
 
@@ -88,3 +90,16 @@ def test_given_a_value_only_python_accepts_when_parsed_then_it_is_accepted_as_be
     config = {**VALID, "card_tokens": ["crd_7Hq2LmX9\n"]}
     assert not _fast_allows(CONFIG_SCHEMA, config)
     assert schema_allows(CONFIG_SCHEMA, config)
+
+
+def test_given_no_jsonschema_rs_installed_when_judging_then_jsonschema_alone_gives_the_same_verdicts(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(sys.modules, "jsonschema_rs", None)  # as in the [singer] and [cli] runtimes
+    monkeypatch.setattr(config_module, "_FAST", {})
+    assert not _fast_allows(CONFIG_SCHEMA, VALID)
+    assert schema_allows(CONFIG_SCHEMA, VALID)
+    assert parse_config(VALID).device_id == "dev-1"
+    with pytest.raises(ConfigError) as raised:
+        parse_config({**VALID, "page_size": 0})
+    assert raised.value.field == "page_size"
