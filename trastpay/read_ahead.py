@@ -13,7 +13,8 @@ records and in bytes (:meth:`ReadAhead.__init__`'s ``weigh`` says what a page we
 counts from before it is fetched (at the size of the largest page seen so far) until the consumer
 comes back for the next one, so the page being fetched, the pages waiting and the page being
 processed all count. The partition being consumed always has room for its next page while the
-consumer processes one; the others read ahead only into what is left beyond those two. A page
+consumer processes one; the others read ahead only into what is left beyond those two, served in
+plan order, and a partition's thread starts only once the budget could let it fetch. A page
 larger than the whole budget still goes through, alone. Without a budget, each partition's queue
 holds at most ``depth`` pages.
 """
