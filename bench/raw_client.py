@@ -2,8 +2,9 @@
 
 urllib3 with one keep-alive connection and orjson; every record goes to stdout as one line, so
 the benchmark can count records by counting lines. It asks for the same pages as the connectors
-(``include_commission``, page_size 1000). Config (JSON file): ``base_url`` (API root),
-``access_token``, ``device_id``, and ``card_token`` (one card) or none (every card of ``GET /cards``).
+(``include_commission``, page_size 1000), numbered from 1 as the contract says. Config (JSON
+file): ``base_url`` (API root), ``access_token``, ``device_id``, and ``card_token`` (one card) or
+none (every card of ``GET /cards``).
 
     python bench/raw_client.py --config C > /dev/null
 """
@@ -42,7 +43,7 @@ def read_cards(config: dict[str, Any]) -> int:
     out = sys.stdout.buffer
     count = 0
     for card in cards:
-        page: int | None = 0
+        page: int | None = 1  # 1-based, as the contract numbers statement pages
         while page is not None:
             body = orjson.dumps(
                 {"card_token": card, "from": FROM, "to": TO, "include_commission": True, "page": page}

@@ -4,10 +4,16 @@ The sandbox builds each statement page on request (filtering, sorting, serialisi
 JSON), on the same two cores as the client it serves: its raw ceiling measures the server as much
 as the client. This server answers with bytes recorded once from the sandbox: the card list, every
 statement page of the recorded cards (``include_commission`` on, page_size 1000, as the
-connectors ask), and token refreshes built from a recorded answer with fresh token strings. It
-ignores ``from``/``to`` (the recording covers all of history) and checks no credentials. It runs
-in its own process (ThreadingHTTPServer, HTTP/1.1 keep-alive), so it never shares a GIL with the
-client or the harness.
+connectors ask) keyed by its page number, and token refreshes built from a recorded answer with
+fresh token strings. It ignores ``from``/``to`` (the recording covers all of history) and checks
+no credentials. It runs in its own process (ThreadingHTTPServer, HTTP/1.1 keep-alive), so it
+never shares a GIL with the client or the harness.
+
+Statement pages are numbered as the contract numbers them: 1-based, ``next_page`` names the page
+to ask for next, and ``"page": 0`` is read as page 1 (``trastpay_sandbox/openapi.yaml``). The
+recorder asks for page 1 first and stores each answer under the number it asked for; the server
+reads 0 as 1 like the sandbox, so a client starting at 0 (the core) or at 1 (the raw client) gets
+the same pages, and a page that was never recorded is a 404, never another page's records.
 
     .venv/bin/python bench/replay.py serve --recording R   # prints the API URL, serves until killed
 
@@ -38,6 +44,8 @@ import urllib3
 FROM = "2000-01-01T00:00:00+05:00"
 TO = "2100-01-01T00:00:00+05:00"
 PAGE_SIZE = 1000
+FIRST_PAGE = 1
+"""Statement pages are 1-based (the contract; ``0`` is read as ``1``)."""
 
 
 @dataclass
@@ -47,10 +55,18 @@ class Recording:
     api_path: str
     cards: bytes = b""
     refresh: dict[str, Any] = field(default_factory=dict)
-    statements: dict[str, list[bytes]] = field(default_factory=dict)
+    statements: dict[str, dict[int, bytes]] = field(default_factory=dict)
+    """Per card, each statement page's raw answer under its (1-based) page number."""
 
     def records(self, card: str) -> int:
-        return sum(len(orjson.loads(page)["items"]) for page in self.statements[card])
+        return sum(len(orjson.loads(page)["items"]) for page in self.statements[card].values())
+
+    def statement_page(self, card: str, page: object) -> bytes | None:
+        """The recorded answer to ``{"card_token": card, "page": page}``, or None (not recorded)."""
+        pages = self.statements.get(card)
+        if pages is None or type(page) is not int or page < 0:
+            return None
+        return pages.get(max(1, page))  # the contract reads page 0 as page 1
 
     def save(self, path: Path) -> Path:
         path.write_bytes(pickle.dumps(self, protocol=pickle.HIGHEST_PROTOCOL))
@@ -78,15 +94,15 @@ def record(
     recording = Recording(api_path=url.path)
     recording.cards = pool.urlopen("GET", url.path + "/cards", headers=headers).data
     for card in cards:
-        pages: list[bytes] = []
-        page: int | None = 0
+        pages: dict[int, bytes] = {}
+        page: int | None = FIRST_PAGE
         while page is not None:
             body = {"card_token": card, "from": FROM, "to": TO, "include_commission": True}
             body |= {"page": page, "page_size": PAGE_SIZE}
             answer = pool.urlopen("POST", url.path + "/statement", body=orjson.dumps(body), headers=headers)
             if answer.status != 200:
                 raise SystemExit(f"recording {card[:6]}…: HTTP {answer.status}: {answer.data[:200]!r}")
-            pages.append(answer.data)
+            pages[page] = answer.data
             page = orjson.loads(answer.data)["next_page"]
         recording.statements[card] = pages
     refreshed = pool.urlopen(
@@ -154,10 +170,9 @@ def _handler(recording: Recording) -> type[BaseHTTPRequestHandler]:
             path = urlsplit(self.path).path
             body = self._body()
             if path == statement_path:
-                pages = recording.statements.get(str(body.get("card_token")))
-                page = body.get("page", 0)
-                if pages is not None and isinstance(page, int) and 0 <= page < len(pages):
-                    self._answer(200, pages[page])
+                page = recording.statement_page(str(body.get("card_token")), body.get("page", FIRST_PAGE))
+                if page is not None:
+                    self._answer(200, page)
                     return
             elif path == refresh_path:
                 serial = next(issued)

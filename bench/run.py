@@ -76,7 +76,7 @@ def warm(sandbox: SandboxServer) -> dict[str, int]:
     cards_answer = pool.urlopen("GET", url.path + "/cards?page_size=1000", headers=headers)
     counts: dict[str, int] = {}
     for card in (item["card_token"] for item in orjson.loads(cards_answer.data)["items"]):
-        page: int | None = 0
+        page: int | None = 1  # statement pages are 1-based (the contract)
         counts[card] = 0
         while page is not None:
             body = orjson.dumps({"card_token": card, "from": FROM, "to": TO, "page": page, "page_size": 1000})

@@ -43,7 +43,7 @@ def _page_all(
     records = pages = size = 0
     parsing = 0.0
     for card in cards:
-        page: int | None = 0
+        page: int | None = 1  # statement pages are 1-based (the contract)
         while page is not None:
             body = orjson.dumps({"card_token": card, "from": FROM, "to": TO, "page": page, "page_size": 1000})
             response = pool.urlopen("POST", "/api/v1/trastpay/statement", body=body, headers=headers)
@@ -101,7 +101,7 @@ def profile_server_path(transactions: int, history_days: int) -> None:
 
     async def one_pass() -> None:
         for card in customer.card_tokens:
-            page: int | None = 0
+            page: int | None = 1  # statement pages are 1-based (the contract)
             while page is not None:
                 page = await call(card, page)
 

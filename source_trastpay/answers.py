@@ -272,9 +272,7 @@ class Answers:
         A failure the CDK path would report differently (not a config error, or a config the
         core accepts but the spec's schema refuses) is handed to the CDK path.
         """
-        import jsonschema  # type: ignore[import-untyped]
-
-        from trastpay.config import parse_config
+        from trastpay.config import parse_config, schema_allows
         from trastpay.errors import ConfigError
 
         try:
@@ -283,7 +281,7 @@ class Answers:
             if error.failure_type != "config_error":
                 raise Delegate from error
             return error
-        if not jsonschema.Draft7Validator(connection_specification()).is_valid(config):
+        if not schema_allows(connection_specification(), config):
             raise Delegate
         return None
 

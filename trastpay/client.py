@@ -26,11 +26,13 @@ from trastpay.masking import might_hold_pan
 
 
 class ApiPage(NamedTuple):
-    """A parsed 2xx answer; ``pan_free`` means no digit run in the raw body could be a card number."""
+    """A parsed 2xx answer; ``pan_free`` means no digit run in the raw body could be a card number;
+    ``size`` is the raw body's length in bytes (what the read-ahead budget counts)."""
 
     payload: dict[str, Any]
     pan_free: bool
     retries: int = 0
+    size: int = 0
 
 
 def requestor_for(
@@ -118,12 +120,14 @@ class TrastpayClient:
     ) -> ApiPage:
         """Like :meth:`get_json`, plus whether the raw answer provably holds no card number."""
         answer = self.http.request("GET", path, params=params, auth=self.tokens, scope=scope)
-        return ApiPage(answer.payload, not might_hold_pan(answer.content), answer.retries)
+        content = answer.content
+        return ApiPage(answer.payload, not might_hold_pan(content), answer.retries, len(content))
 
     def post_page(self, path: str, body: Mapping[str, Any], *, scope: str | None = None) -> ApiPage:
         """Like :meth:`post_json` for a read, plus whether the raw answer provably holds no card number."""
         answer = self.http.request("POST", path, body=body, auth=self.tokens, scope=scope)
-        return ApiPage(answer.payload, not might_hold_pan(answer.content), answer.retries)
+        content = answer.content
+        return ApiPage(answer.payload, not might_hold_pan(content), answer.retries, len(content))
 
     def get_file(
         self, path: str, params: Mapping[str, Any] | None = None, *, scope: str | None = None

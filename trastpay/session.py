@@ -29,21 +29,41 @@ from trastpay.config import Backfill, TrastpayConfig
 from trastpay.cursors import TASHKENT, CursorTracker, format_instant, parse_instant, read_start
 from trastpay.errors import ConfigError, PaginationError, PayloadError, SchemaDriftError, StateError
 from trastpay.masking import clean_server_text, might_contain_pan, scrub_pans
-from trastpay.read_ahead import ReadAhead
+from trastpay.read_ahead import PageBudget, ReadAhead
 from trastpay.records import RecordProcessor
 from trastpay.streams import StreamDef, get_stream
 from trastpay.watermark import LateFinder, Watermark
 
 Clock = Callable[[], datetime]
-READ_AHEAD_RECORDS = 10_000
-"""Records the read-ahead may hold in memory across all partitions waiting their turn (order of 10-20 MB)."""
+READ_AHEAD_RECORDS = 5_000
+"""Records the read-ahead may hold at once across all partitions (the page being processed
+included) when pages are small: at page_size 100, 50 pages, enough to keep every connection of a
+latency-bound sync busy while the partitions wait their turn (``bench/latency.py``)."""
+READ_AHEAD_PAGE_RECORDS = 2_000_000
+"""Large pages get a smaller budget: ``READ_AHEAD_PAGE_RECORDS // page_size`` records (at least
+two pages). A page of 1000 records hides a round trip by itself, and what it costs in memory is
+more than its records: its ~600 KB body and its parse are one burst of large allocations, made in
+the thread that fetched it, that leaves that thread's malloc arena holding the space. At the
+default page_size of 1000 the budget is two pages: the one processed and the next one, fetched
+meanwhile; a partition waiting its turn starts fetching when its pages are small enough to fit
+beside them (few records per card), else when the one before it ends."""
+READ_AHEAD_BYTES = 4 * 2**20
+"""Bytes of raw page bodies the read-ahead may hold at once (binds when records are larger than usual)."""
+
+
+def read_ahead_records(page_size: int) -> int:
+    """The read-ahead budget in records for ``page_size`` (see :data:`READ_AHEAD_PAGE_RECORDS`)."""
+    return max(2 * page_size, min(READ_AHEAD_RECORDS, READ_AHEAD_PAGE_RECORDS // page_size))
+
+
 logger = logging.getLogger("trastpay.completeness")
 
 
 @dataclass(frozen=True, slots=True)
 class PageRecords:
     """One answer: its records, whether its raw body provably held no card number, its
-    ``complete_until``, the retries it took, and the window ``[start, end)`` it was asked for."""
+    ``complete_until``, the retries it took, the window ``[start, end)`` it was asked for, and its
+    raw body's length in bytes (what the read-ahead budget counts)."""
 
     items: list[Any]
     pan_free: bool
@@ -51,6 +71,7 @@ class PageRecords:
     retries: int = 0
     start: datetime | None = None
     end: datetime | None = None
+    size: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +98,11 @@ class Checkpoint:
 
     cursor: str | None
     forced: bool = False
+
+
+def _page_weight(page: PageRecords) -> tuple[int, int]:
+    """What a page weighs against the read-ahead budget: its records and its raw body's bytes."""
+    return len(page.items), page.size
 
 
 def _wall_clock() -> datetime:
@@ -247,9 +273,11 @@ class TrastpaySession:
         Up to ``max_concurrency`` of them are then fetched in background threads while earlier
         ones are consumed (see :mod:`trastpay.read_ahead`); :meth:`read` still hands over records,
         checkpoints and errors exactly in the order a serial read would. The partitions waiting
-        their turn buffer up to :data:`READ_AHEAD_RECORDS` records between them, so the connection
-        stays busy while one long partition is consumed. A plan of one partition still gets one
-        thread: its next pages travel and are parsed while the current one is processed.
+        their turn share one budget in records (:func:`read_ahead_records`) and
+        :data:`READ_AHEAD_BYTES` bytes of raw page bodies with the partition being read (its page
+        being processed counts), so memory stays flat however many cards a sync reads. A plan of
+        one partition still gets one thread: its next page travels and is parsed while the current
+        one is processed.
         """
         previous = self._ahead.pop(stream.name, None)
         if previous is not None:
@@ -260,9 +288,10 @@ class TrastpaySession:
             ((partition.key, cursor), self._page_producer(stream, partition, cursor))
             for partition, cursor in plan
         ]
-        workers = self.config.max_concurrency
-        depth = max(2, READ_AHEAD_RECORDS // (self.config.page_size * workers))
-        self._ahead[stream.name] = ReadAhead(entries, workers=workers, depth=depth)
+        budget = PageBudget(read_ahead_records(self.config.page_size), READ_AHEAD_BYTES)
+        self._ahead[stream.name] = ReadAhead(
+            entries, workers=self.config.max_concurrency, budget=budget, weigh=_page_weight
+        )
 
     def read(
         self, stream: StreamDef, partition: Partition, cursor: str | None
@@ -466,7 +495,8 @@ class TrastpaySession:
         """The pages of a ``full`` or ``list`` endpoint of partition ``key``, following ``next_page``."""
         if stream.request_style == "full":
             page = self.client.get_page(path, scope=stream.scope)
-            yield PageRecords(self._items(stream, page.payload, path), page.pan_free, retries=page.retries)
+            items = self._items(stream, page.payload, path)
+            yield PageRecords(items, page.pan_free, retries=page.retries, size=page.size)
             return
         params: dict[str, Any] = {"page_size": self.config.page_size}
         if since is not None:
@@ -481,9 +511,8 @@ class TrastpaySession:
             if next_page is not None and (not isinstance(next_page, str) or not next_page):
                 raise PayloadError(f"GET {path}: 'next_page' is not a page token string.")
             progress.check(items, page.payload, next_page)
-            yield PageRecords(
-                items, page.pan_free, page.payload.get("complete_until"), page.retries, since, until
-            )
+            complete_until = page.payload.get("complete_until")
+            yield PageRecords(items, page.pan_free, complete_until, page.retries, since, until, page.size)
             if next_page is None:
                 return
             params = {**params, "page_token": next_page}
@@ -508,7 +537,7 @@ class TrastpaySession:
                 raise PayloadError(f"POST {stream.path}: 'next_page' is not a later page number.")
             progress.check(items, page.payload, next_page)
             yield PageRecords(
-                items, page.pan_free, page.payload.get("complete_until"), page.retries, start, end
+                items, page.pan_free, page.payload.get("complete_until"), page.retries, start, end, page.size
             )
             if next_page is None:
                 return

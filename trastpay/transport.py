@@ -13,14 +13,14 @@ core's one request path (:mod:`trastpay.http`) three things:
   (:func:`watch_pools`), the only place it is visible before the answer arrives.
 * :func:`read_capped`: reads a body in pieces, counting the bytes sent and the bytes decoded
   (urllib3 inflates at most the piece asked for), and stops past the cap.
-* :func:`header_problem` and :func:`redirect_target`: what the requestor needs to refuse an
-  unsendable header value and to name a redirect without repeating what it may carry.
+* :func:`header_problem` (from :mod:`trastpay.headers`) and :func:`redirect_target`: what the
+  requestor needs to refuse an unsendable header value and to name a redirect without repeating
+  what it may carry.
 """
 
 from __future__ import annotations
 
 import contextlib
-import re
 import socket
 import threading
 import time
@@ -34,6 +34,7 @@ import urllib3
 from requests.adapters import HTTPAdapter
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
+from trastpay.headers import header_problem
 from trastpay.masking import clean_server_text
 
 DEFAULT_DEADLINE_S = 120.0
@@ -42,8 +43,6 @@ PROBLEM_BODY_LIMIT = 1024 * 1024
 """Bytes of an error answer read for its problem document (a longer one is not parsed); the rest
 is never read. Its fields are cut to a short length anyway (see :func:`trastpay.problems.read_problem`)."""
 _PIECE = 1024 * 1024
-_HEADER_VALUE = re.compile(r"[\x21-\x7e]+(?: [\x21-\x7e]+)*")
-"""What the core ever sends in a header: visible ASCII, single inner spaces (``Bearer <token>``)."""
 
 
 class BodyTooLarge(Exception):
@@ -216,11 +215,6 @@ def read_problem_body(response: requests.Response) -> bytes:
     finally:
         response.close()
     return b"".join(pieces)
-
-
-def header_problem(value: str) -> bool:
-    """True when ``value`` cannot go into an HTTP header as the core sends it (CR, LF, controls...)."""
-    return _HEADER_VALUE.fullmatch(value) is None
 
 
 def redirect_target(location: str | None) -> str:
