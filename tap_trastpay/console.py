@@ -12,7 +12,9 @@ second of CPU at start-up, and several microseconds per record in its record loo
 * the catalog, if any, is the discovered one with only ``selected`` flags changed
   (:func:`tap_trastpay.native_catalog.selected_streams`); the state, if any, is shaped as the
   SDK path loads it, and a backfill comes with a state;
-* ``TRASTPAY_FAST_PATH`` is not ``0`` and ``SINGER_SDK_LOG_CONFIG`` is not set.
+* ``TRASTPAY_FAST_PATH`` is not ``0``; a ``SINGER_SDK_LOG_CONFIG`` (Meltano sets one for every
+  run) is a JSON logging config naming no singer-sdk object but its two formatters, which
+  :mod:`tap_trastpay.structured_logs` stands in for.
 
 Everything else (``--discover``, ``--about``, ``--test``, ``--version``, ``--help``, ``--config
 ENV``, any of the settings above, an unreadable file...) runs singer-sdk's command
@@ -24,12 +26,15 @@ from __future__ import annotations
 
 import json
 import logging
+import logging.config
 import os
 import sys
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+
+from tap_trastpay import structured_logs
 
 __all__ = ["SyncRequest", "main", "plain_sync"]
 
@@ -42,7 +47,6 @@ _SDK_RECORD_SETTINGS = (
     "flattening_max_key_length",
 )
 _OPTIONS = ("--config", "--catalog", "--state")
-_LOG_FORMAT = "{asctime:23s} | {levelname:8s} | {name:30s} | {message}"
 
 
 @dataclass
@@ -53,6 +57,8 @@ class SyncRequest:
     state: dict[str, Any] | None = None
     selected: set[str] | None = None
     config_paths: list[str] = field(default_factory=list)
+    log_config: dict[str, Any] | None = None
+    """``SINGER_SDK_LOG_CONFIG``'s logging config, its singer-sdk formatters swapped for ours."""
 
 
 def _parse_args(argv: list[str]) -> dict[str, list[str]] | None:
@@ -88,8 +94,14 @@ def plain_sync(argv: list[str], environ: dict[str, str] | None = None) -> SyncRe
     from tap_trastpay import native_catalog, native_state
 
     env = os.environ if environ is None else environ
-    if env.get("TRASTPAY_FAST_PATH") == "0" or "SINGER_SDK_LOG_CONFIG" in env:
+    if env.get("TRASTPAY_FAST_PATH") == "0":
         return None
+    log_config = None
+    if "SINGER_SDK_LOG_CONFIG" in env:
+        loaded = structured_logs.load_log_config(env["SINGER_SDK_LOG_CONFIG"])
+        log_config = structured_logs.translated_config(loaded) if loaded is not None else None
+        if log_config is None:
+            return None
     options = _parse_args(argv)
     if options is None or "ENV" in options["--config"]:
         return None
@@ -119,17 +131,20 @@ def plain_sync(argv: list[str], environ: dict[str, str] | None = None) -> SyncRe
         selected = native_catalog.selected_streams(catalog)
         if selected is None:
             return None
-    return SyncRequest(config, state, selected, options["--config"])
+    return SyncRequest(config, state, selected, options["--config"], log_config)
 
 
-def _setup_logging() -> None:
-    """Log lines on stderr in singer-sdk's format, at its level (TAP_TRASTPAY_LOGLEVEL, LOGLEVEL)."""
+def _setup_logging(log_config: dict[str, Any] | None) -> None:
+    """Log lines on stderr in singer-sdk's format, at its level (TAP_TRASTPAY_LOGLEVEL, LOGLEVEL),
+    then the runner's logging config over it, as singer-sdk applies ``SINGER_SDK_LOG_CONFIG``."""
     level = (os.environ.get("TAP_TRASTPAY_LOGLEVEL") or os.environ.get("LOGLEVEL") or "INFO").upper()
     root = logging.getLogger()
     root.setLevel(level)
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter(_LOG_FORMAT, style="{"))
+    handler.setFormatter(structured_logs.ConsoleFormatter())
     root.addHandler(handler)
+    if log_config is not None:
+        logging.config.dictConfig(log_config)
     logging.captureWarnings(capture=True)
 
 
@@ -141,7 +156,7 @@ def run_native(request: SyncRequest) -> int:
     from trastpay import __version__
     from trastpay.errors import TrastpayError
 
-    _setup_logging()
+    _setup_logging(request.log_config)
     logger = logging.getLogger(rules.TAP_NAME)
     logger.info("%s v%s (SDK-free sync)", rules.TAP_NAME, __version__)
     problem = rules.config_problem(request.config)

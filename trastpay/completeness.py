@@ -29,11 +29,11 @@ from __future__ import annotations
 import threading
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from itertools import compress, repeat
-from operator import and_, is_not, neg, sub
+from operator import and_, is_not, itemgetter, neg, sub
 from types import NoneType
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -102,8 +102,20 @@ _INT_OR_NULL = frozenset({int, NoneType})
 _TEXT_OR_NULL = frozenset({str, NoneType})
 
 
-def _tashkent_day(moment: datetime) -> date:
-    return moment.astimezone(TASHKENT).date()
+def _tashkent_day(moment: datetime) -> str:
+    """``YYYY-MM-DD`` of ``moment`` in Tashkent (ISO dates sort as strings)."""
+    return moment.astimezone(TASHKENT).date().isoformat()
+
+
+_FIRST_TEN = itemgetter(slice(0, 10))
+
+
+def _day_keys(texts: Sequence[str], moments: Sequence[datetime]) -> Iterable[str]:
+    """The Tashkent day of each instant: its first ten characters when every text is in Tashkent
+    time (``+05:00``; the values share one layout, so the offset is the only ``+05:00`` in each)."""
+    if "".join(texts).count("+05:00") == len(texts):
+        return map(_FIRST_TEN, texts)
+    return map(_tashkent_day, moments)
 
 
 def _is_tashkent_midnight(moment: datetime) -> bool:
@@ -120,12 +132,12 @@ class _CardBookings:
     at Tashkent midnight, so a month's totals are sums of whole days.
     """
 
-    days: dict[date, list[int]] = field(default_factory=dict)
+    days: dict[str, list[int]] = field(default_factory=dict)
     """Tashkent day -> [debits, credits] in minor units (both counted positive)."""
 
-    def _book(self, moments: Iterable[datetime], deltas: Iterable[int]) -> None:
+    def _book(self, day_keys: Iterable[str], deltas: Iterable[int]) -> None:
         days = self.days
-        for day, delta in zip(map(_tashkent_day, moments), deltas, strict=True):
+        for day, delta in zip(day_keys, deltas, strict=True):
             sums = days.get(day)
             if sums is None:
                 sums = days[day] = [0, 0]
@@ -156,12 +168,14 @@ class _CardBookings:
         deltas = list(map(sub, values["amount_minor"], commission))
         booked = list(map(is_not, posted, repeat(None)))  # add() skips a record without posted_at
         undone = list(map(and_, booked, map(is_not, reversed_, repeat(None))))
-        posted_at = parse_instants(list(compress(posted, booked)))
-        reversed_at = parse_instants(list(compress(reversed_, undone)))
+        posted_texts = list(compress(posted, booked))
+        reversed_texts = list(compress(reversed_, undone))
+        posted_at = parse_instants(posted_texts)  # proves every text is an instant parse_instant reads
+        reversed_at = parse_instants(reversed_texts)
         if posted_at is None or reversed_at is None:
             return False
-        self._book(posted_at, compress(deltas, booked))
-        self._book(reversed_at, map(neg, compress(deltas, undone)))
+        self._book(_day_keys(posted_texts, posted_at), compress(deltas, booked))
+        self._book(_day_keys(reversed_texts, reversed_at), map(neg, compress(deltas, undone)))
         return True
 
     def add(self, record: Mapping[str, Any]) -> None:
@@ -174,14 +188,14 @@ class _CardBookings:
         if isinstance(reversed_, str):
             moments.append(parse_instant(reversed_))
             deltas.append(-delta)
-        self._book(moments, deltas)
+        self._book(map(_tashkent_day, moments), deltas)
 
     def totals(self, start: datetime, end: datetime) -> dict[str, int] | None:
         """Debits and credits booked in ``[start, end)``; None when a bound is not a Tashkent
         midnight (day sums cannot answer it exactly)."""
         if not (_is_tashkent_midnight(start) and _is_tashkent_midnight(end)):
             return None
-        first, last = _tashkent_day(start), _tashkent_day(end)
+        first, last = _tashkent_day(start), _tashkent_day(end)  # ISO days compare as strings
         debit = credit = 0
         for day, (debits, credits) in self.days.items():
             if first <= day < last:

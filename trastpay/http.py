@@ -117,7 +117,16 @@ class Requestor:
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
         self.base_url = base_url.rstrip("/")
-        self.session = session or requests.Session()
+        if session is None:
+            session = requests.Session()
+            # The environment's proxy and CA-bundle settings for this one API, resolved once:
+            # requests would otherwise re-read every environment variable and ~/.netrc on each
+            # request (a netrc password must not replace the bearer token anyway).
+            settings = session.merge_environment_settings(self.base_url, {}, None, None, None)
+            session.trust_env = False
+            session.proxies.update(settings["proxies"])
+            session.verify = settings["verify"]
+        self.session = session
         adapter = HTTPAdapter(pool_connections=1, pool_maxsize=pool_size, max_retries=0)
         watch_pools(adapter)
         self.session.mount("http://", adapter)
