@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 import orjson
 
+from source_trastpay.protocol import LEVELS
 from source_trastpay.spec import connection_specification, specification_document
 from source_trastpay.wording import internal_message, user_message
 
@@ -81,15 +82,6 @@ class SecretFilter:
         return text
 
 
-_LEVELS = {
-    logging.CRITICAL: "FATAL",
-    logging.ERROR: "ERROR",
-    logging.WARNING: "WARN",
-    logging.INFO: "INFO",
-    logging.DEBUG: "DEBUG",
-}
-
-
 class _LogLines(logging.Handler):
     """Python log records as protocol LOG messages, secrets filtered (the CDK's formatter, minus the CDK)."""
 
@@ -99,7 +91,7 @@ class _LogLines(logging.Handler):
         self.setFormatter(logging.Formatter("%(message)s"))
 
     def emit(self, record: logging.LogRecord) -> None:
-        self._answers.log(_LEVELS.get(record.levelno, "INFO"), self.format(record))
+        self._answers.log(LEVELS.get(record.levelno, "INFO"), self.format(record))
 
 
 def stream_document(

@@ -201,13 +201,14 @@ class Writer:
             self._out.flush()
 
 
-_LEVELS = {
+LEVELS = {
     logging.CRITICAL: "FATAL",
     logging.ERROR: "ERROR",
     logging.WARNING: "WARN",
     logging.INFO: "INFO",
     logging.DEBUG: "DEBUG",
 }
+"""Python log levels as the protocol's LOG levels (what the CDK's log formatter writes)."""
 
 
 class LogLines(logging.Handler):
@@ -220,6 +221,6 @@ class LogLines(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
-            self._writer.message(log_line(_LEVELS.get(record.levelno, "INFO"), self.format(record)))
+            self._writer.message(log_line(LEVELS.get(record.levelno, "INFO"), self.format(record)))
         except Exception:
             self.handleError(record)
