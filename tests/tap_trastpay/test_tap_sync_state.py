@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import io
 from typing import Any
 
 import pytest
@@ -21,6 +23,7 @@ from .tap_harness import (
     key_of,
     keys_by_stream,
     max_cursor,
+    parse_messages,
     run_tap,
 )
 
@@ -206,3 +209,20 @@ def test_given_a_re_read_window_that_moves_no_bookmark_when_syncing_then_state_s
     assert sum(records_between) > 100  # the 30-day window is re-read
     assert again.final_state == first.final_state  # and no bookmark moved
     assert max(records_between) <= 15 + 10  # a STATE at least every STATE_EVERY_RECORDS + a page
+
+
+def test_given_a_backfill_without_incoming_state_when_syncing_then_every_state_stays_empty(
+    tap_config: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """singer-sdk path (in process): nothing came in, so a backfill saves nothing, even at the
+    forced checkpoints of a long window (they crashed with AttributeError before)."""
+    monkeypatch.setattr(session_module, "STATE_EVERY_RECORDS", 15)
+    window = {"start_date": "2026-01-01", "end_date": "2027-01-01", "streams": ["card_transactions"]}
+    tap = TapTrastpay(config={**tap_config, "page_size": 10, "backfill": window}, parse_env_config=False)
+    buffer = io.StringIO()  # no state at all, as `tap-trastpay --config C` without --state
+    with contextlib.redirect_stdout(buffer):
+        tap.sync_all()
+    result = parse_messages(buffer.getvalue())
+    assert len(result.records["card_transactions"]) > 30  # forced checkpoints happened
+    assert result.states
+    assert all(state == {} for state in result.states)
