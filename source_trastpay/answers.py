@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 import orjson
 
-from source_trastpay.protocol import LEVELS
+from source_trastpay.protocol import LogLines, SecretRegistry
 from source_trastpay.spec import connection_specification, specification_document
 from source_trastpay.wording import internal_message, user_message
 
@@ -56,42 +56,6 @@ UNEXPECTED = "Something went wrong in the connector. See the logs for more detai
 
 class Delegate(Exception):
     """Raised before anything is written: the CDK path must answer this invocation instead."""
-
-
-class SecretFilter:
-    """The values to hide in every log line: the config's secret settings and each rotated token."""
-
-    def __init__(self, config: Mapping[str, Any]) -> None:
-        properties: Mapping[str, Any] = connection_specification().get("properties", {})
-        self._values: list[str] = [
-            str(config[name])
-            for name, prop in properties.items()
-            if isinstance(prop, Mapping)
-            and prop.get("airbyte_secret") is True
-            and name in config
-            and config[name]
-        ]
-
-    def add(self, value: str) -> None:
-        self._values.append(value)
-
-    def __call__(self, text: str) -> str:
-        for value in self._values:
-            if value:
-                text = text.replace(value, "****")
-        return text
-
-
-class _LogLines(logging.Handler):
-    """Python log records as protocol LOG messages, secrets filtered (the CDK's formatter, minus the CDK)."""
-
-    def __init__(self, answers: Answers) -> None:
-        super().__init__()
-        self._answers = answers
-        self.setFormatter(logging.Formatter("%(message)s"))
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self._answers.log(LEVELS.get(record.levelno, "INFO"), self.format(record))
 
 
 def stream_document(
@@ -135,7 +99,7 @@ class Answers:
 
     def __init__(self, out: TextIO | None = None) -> None:
         self._out = out if out is not None else sys.stdout
-        self._secrets: SecretFilter | None = None
+        self._secrets: SecretRegistry | None = None
         self.written = False
 
     def write(self, message: Mapping[str, Any]) -> None:
@@ -243,14 +207,15 @@ class Answers:
 
     # pieces
 
-    def _secrets_of(self, config: Mapping[str, Any]) -> SecretFilter:
-        self._secrets = SecretFilter(config)
+    def _secrets_of(self, config: Mapping[str, Any]) -> SecretRegistry:
+        self._secrets = SecretRegistry()
+        self._secrets.from_config(connection_specification(), config)
         return self._secrets
 
     @contextmanager
     def _log_lines(self) -> Iterator[None]:
         """Python logging (the core's audit trail) as LOG messages while a command talks to the API."""
-        handler = _LogLines(self)
+        handler = LogLines(self.log)
         root = logging.getLogger()
         root.addHandler(handler)
         try:

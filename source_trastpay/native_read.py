@@ -155,7 +155,7 @@ class NativeRead:
         audit = logging.getLogger(AUDIT_LOGGER_NAME)
         if audit.level == logging.NOTSET:
             audit.setLevel(logging.INFO)  # as SourceTrastpay: the audit trail belongs in the sync log
-        handler = LogLines(self._writer)
+        handler = LogLines(lambda level, text: self._writer.message(log_line(level, text)))
         root = logging.getLogger()
         root.addHandler(handler)
         session: TrastpaySession | None = None

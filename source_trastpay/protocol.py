@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import IO, Any
 
@@ -212,15 +212,16 @@ LEVELS = {
 
 
 class LogLines(logging.Handler):
-    """Python log records as LOG messages, secrets filtered (what the CDK's log formatter writes)."""
+    """Python log records as LOG messages (what the CDK's log formatter writes): each goes to
+    ``sink(level, text)``, which writes it with the secrets of its command filtered out."""
 
-    def __init__(self, writer: Writer) -> None:
+    def __init__(self, sink: Callable[[str, str], None]) -> None:
         super().__init__()
-        self._writer = writer
+        self._sink = sink
         self.setFormatter(logging.Formatter("%(message)s"))
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
-            self._writer.message(log_line(LEVELS.get(record.levelno, "INFO"), self.format(record)))
+            self._sink(LEVELS.get(record.levelno, "INFO"), self.format(record))
         except Exception:
             self.handleError(record)
