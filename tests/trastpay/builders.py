@@ -9,8 +9,11 @@ from typing import Any
 
 from trastpay.config import TrastpayConfig, parse_config
 from trastpay.cursors import TASHKENT
+from trastpay.session import Partition, TrastpaySession
+from trastpay.streams import get_stream
 
 BASE_URL = "http://127.0.0.1:8765/api/v1/trastpay"
+REFRESH_URL = f"{BASE_URL}/auth/refresh"
 REFRESH_TOKEN = "rt_initial_SECRET_0001"
 DEVICE_ID = "dev-warehouse-01"
 CLIENT_ID = "acme-analytics"
@@ -191,3 +194,15 @@ class FakeClock:
         with self._lock:
             self.sleeps.append(seconds)
             self.now += seconds
+
+
+def quiet_session(**cfg: Any) -> TrastpaySession:
+    """A session on ``config(**cfg)`` without retries or waits, at the fixed ``NOW``."""
+    session = TrastpaySession(config(max_retries=0, **cfg), on_rotate=lambda token: None, clock=lambda: NOW)
+    session.client.http.sleep = lambda seconds: None
+    return session
+
+
+def read_all(session: TrastpaySession, stream: str, partition: Partition, cursor: str | None) -> list[Any]:
+    """Everything ``session.read`` yields for one partition: records and checkpoints."""
+    return list(session.read(get_stream(stream), partition, cursor))

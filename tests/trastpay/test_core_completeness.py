@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -13,39 +12,21 @@ import responses
 from trastpay import session as session_module
 from trastpay.completeness import CompletenessError, PartitionAudit
 from trastpay.errors import ConfigError, PayloadError
-from trastpay.session import Checkpoint, Partition, TrastpaySession
+from trastpay.session import Checkpoint, Partition
 from trastpay.streams import get_stream
 
 from .builders import (
     BASE_URL,
-    NOW,
+    REFRESH_URL,
     at,
     card,
     card_transaction,
     config,
     list_page,
-    token_answer,
+    quiet_session,
+    read_all,
     transfer,
 )
-
-REFRESH_URL = f"{BASE_URL}/auth/refresh"
-
-
-@pytest.fixture
-def api() -> Iterator[responses.RequestsMock]:
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        mock.post(REFRESH_URL, json=token_answer(1))
-        yield mock
-
-
-def _session(**cfg: Any) -> TrastpaySession:
-    session = TrastpaySession(config(max_retries=0, **cfg), on_rotate=lambda token: None, clock=lambda: NOW)
-    session.client.http.sleep = lambda seconds: None
-    return session
-
-
-def _read(session: TrastpaySession, stream: str, partition: Partition, cursor: str | None) -> list[Any]:
-    return list(session.read(get_stream(stream), partition, cursor))
 
 
 def _page(items: list[dict[str, Any]], watermark: str | None, next_page: Any = None) -> dict[str, Any]:
@@ -63,7 +44,7 @@ def test_given_records_newer_than_the_watermark_when_checkpointing_then_state_st
     api: responses.RequestsMock,
 ) -> None:
     api.get(f"{BASE_URL}/transfers", json=_page([transfer(1, at(-3)), transfer(2, at(-1))], at(-2)))
-    items = _read(_session(), "transfers", Partition(None, {}), None)
+    items = read_all(quiet_session(), "transfers", Partition(None, {}), None)
     assert items[-1] == Checkpoint(at(-2))
     assert [i["id"] for i in items if isinstance(i, dict)] == ["trf_000001", "trf_000002"]
 
@@ -72,7 +53,7 @@ def test_given_a_watermark_behind_the_saved_cursor_when_checkpointing_then_never
     api: responses.RequestsMock,
 ) -> None:
     api.get(f"{BASE_URL}/transfers", json=_page([transfer(1, at(-0.5))], at(-4)))
-    items = _read(_session(), "transfers", Partition(None, {}), at(-3))
+    items = read_all(quiet_session(), "transfers", Partition(None, {}), at(-3))
     assert items[-1] == Checkpoint(at(-3))
 
 
@@ -80,20 +61,20 @@ def test_given_no_watermark_when_checkpointing_then_greatest_cursor_as_before(
     api: responses.RequestsMock,
 ) -> None:
     api.get(f"{BASE_URL}/transfers", json=_page([transfer(1, at(-1))], None))
-    assert _read(_session(), "transfers", Partition(None, {}), None)[-1] == Checkpoint(at(-1))
+    assert read_all(quiet_session(), "transfers", Partition(None, {}), None)[-1] == Checkpoint(at(-1))
 
 
 def test_given_a_malformed_watermark_when_reading_then_payload_error(api: responses.RequestsMock) -> None:
     api.get(f"{BASE_URL}/transfers", json=_page([transfer(1, at(-1))], "yesterday"))
     with pytest.raises(PayloadError, match="complete_until"):
-        _read(_session(), "transfers", Partition(None, {}), None)
+        read_all(quiet_session(), "transfers", Partition(None, {}), None)
 
 
 def test_given_events_when_resuming_then_the_default_one_day_window_is_reread(
     api: responses.RequestsMock,
 ) -> None:
     api.get(f"{BASE_URL}/events", json=_page([], at(0)))
-    _read(_session(), "events", Partition(None, {}), "2026-03-05T10:00:00+05:00")
+    read_all(quiet_session(), "events", Partition(None, {}), "2026-03-05T10:00:00+05:00")
     assert _queries(api)[0]["since"] == ["2026-03-04T10:00:00+05:00"]
 
 
@@ -101,8 +82,8 @@ def test_given_end_date_and_stream_start_date_when_reading_then_the_window_is_bo
     api: responses.RequestsMock,
 ) -> None:
     api.get(f"{BASE_URL}/transfers", json=_page([], at(0)))
-    session = _session(end_date="2026-03-01", stream_start_dates={"transfers": "2026-02-01"})
-    assert _read(session, "transfers", Partition(None, {}), None) == [Checkpoint(None)]
+    session = quiet_session(end_date="2026-03-01", stream_start_dates={"transfers": "2026-02-01"})
+    assert read_all(session, "transfers", Partition(None, {}), None) == [Checkpoint(None)]
     query = _queries(api)[0]
     assert query["since"] == ["2026-02-01T00:00:00+05:00"]
     assert query["until"] == ["2026-03-01T00:00:00+05:00"]
@@ -115,8 +96,8 @@ def test_given_a_re_read_record_that_changed_after_the_saved_position_when_readi
     settled = card_transaction(1, at(-4), updated_at=at(-1), posted_at=at(-1))  # a hold that posted since
     unchanged = card_transaction(2, at(-3), updated_at=at(-3))
     api.post(f"{BASE_URL}/statement", json=_page([settled, unchanged], at(0)))
-    session = _session()
-    _read(session, "card_transactions", Partition("crd_A1", {"card_token": "crd_A1"}), saved)
+    session = quiet_session()
+    read_all(session, "card_transactions", Partition("crd_A1", {"card_token": "crd_A1"}), saved)
     (audit,) = session.audit.records()
     assert (audit["late_records"], audit["late_oldest_cursor"]) == (1, at(-4))
     assert (audit["records_emitted"], audit["pages"], audit["cursor_in"]) == (2, 1, saved)
@@ -162,17 +143,17 @@ def test_given_a_final_statement_when_its_totals_are_compared_then_match_passes_
     api.get(
         f"{BASE_URL}/cards/crd_A1/statements", json=_page([_statement("2026-02", *feb, debit, 700)], at(0))
     )
-    session = _session(completeness_check=check)
+    session = quiet_session(completeness_check=check)
     partition = Partition("crd_A1", {"card_token": "crd_A1"})
-    _read(session, "card_transactions", partition, None)
+    read_all(session, "card_transactions", partition, None)
     expected_ok = debit == 5_000_109  # 5,000,000 + 100 commission posted 1 Feb, + 9 (reversed in March)
     if not expected_ok and check:
         with pytest.raises(
             CompletenessError, match=r"card_transactions', partition crd_A1, window \[2026-02-01"
         ):
-            _read(session, "statements", partition, None)
+            read_all(session, "statements", partition, None)
         return
-    _read(session, "statements", partition, None)
+    read_all(session, "statements", partition, None)
     audit = next(r for r in session.audit.records() if r["stream"] == "statements")
     assert audit["check"] == ("ok" if expected_ok else "mismatch")
     assert audit["observed_debit_total_minor"] == 5_000_109
@@ -190,13 +171,13 @@ def test_given_a_backfill_when_reading_then_window_and_cards_are_the_backfills_a
         "streams": ["card_transactions"],
         "card_tokens": ["crd_B2"],
     }
-    session = _session(backfill=backfill)
+    session = quiet_session(backfill=backfill)
     assert session.passes_state_through
     partitions = list(session.partitions(get_stream("card_transactions")))
     assert [p.key for p in partitions] == ["crd_B2"]
     assert list(session.partitions(get_stream("transfers"))) == []
     saved = "2026-03-09T00:00:00+05:00"
-    items = _read(session, "card_transactions", partitions[0], saved)
+    items = read_all(session, "card_transactions", partitions[0], saved)
     assert [i for i in items if isinstance(i, Checkpoint)] == [Checkpoint(saved)]
     body = orjson.loads(
         next(c for c in api.calls if str(c.request.url).endswith("/statement")).request.body or b""
@@ -206,7 +187,7 @@ def test_given_a_backfill_when_reading_then_window_and_cards_are_the_backfills_a
         "2026-02-01T00:00:00+05:00",
         "2026-03-01T00:00:00+05:00",
     )
-    assert _read(session, "transfers", Partition(None, {}), at(-1)) == [Checkpoint(at(-1))]
+    assert read_all(session, "transfers", Partition(None, {}), at(-1)) == [Checkpoint(at(-1))]
     (audit,) = session.audit.records()
     assert (audit["mode"], audit["cursor_out"]) == ("backfill", saved)
 
@@ -231,10 +212,10 @@ def test_given_many_audit_records_when_read_then_a_forced_checkpoint_every_state
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(session_module, "STATE_EVERY_RECORDS", 2)
-    session = _session()
+    session = quiet_session()
     for key in ("crd_A1", "crd_B2", "crd_C3"):
         session.audit.finish(PartitionAudit("card_transactions", key, "incremental"))
-    items = _read(session, "sync_audit", Partition(None, {}), None)
+    items = read_all(session, "sync_audit", Partition(None, {}), None)
     assert [i if isinstance(i, Checkpoint) else i["partition"] for i in items] == [
         "crd_A1",
         "crd_B2",

@@ -18,17 +18,7 @@ from trastpay.errors import PaginationError, SchemaDriftError
 from trastpay.session import Partition, TrastpaySession
 from trastpay.streams import get_stream
 
-from .builders import BASE_URL, NOW, at, card_transaction, config, token_answer, transfer
-
-REFRESH_URL = f"{BASE_URL}/auth/refresh"
-
-
-@pytest.fixture
-def api() -> Iterator[responses.RequestsMock]:
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        mock.post(REFRESH_URL, json=token_answer(1))
-        yield mock
-
+from .builders import BASE_URL, NOW, at, card_transaction, config, transfer
 
 _WHOLE = Partition(None)
 

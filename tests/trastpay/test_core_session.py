@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -20,6 +19,7 @@ from trastpay.streams import get_stream
 from .builders import (
     BASE_URL,
     NOW,
+    REFRESH_URL,
     VALID_PAN,
     at,
     card,
@@ -28,29 +28,12 @@ from .builders import (
     list_page,
     list_request,
     problem,
+    quiet_session,
+    read_all,
     statement_request,
     token_answer,
     transfer,
 )
-
-REFRESH_URL = f"{BASE_URL}/auth/refresh"
-
-
-@pytest.fixture
-def api() -> Iterator[responses.RequestsMock]:
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        mock.post(REFRESH_URL, json=token_answer(1))
-        yield mock
-
-
-def _session(**cfg: Any) -> TrastpaySession:
-    session = TrastpaySession(config(max_retries=0, **cfg), on_rotate=lambda token: None, clock=lambda: NOW)
-    session.client.http.sleep = lambda seconds: None
-    return session
-
-
-def _read(session: TrastpaySession, stream: str, partition: Partition, cursor: str | None) -> list[Any]:
-    return list(session.read(get_stream(stream), partition, cursor))
 
 
 def _query(call: Any) -> dict[str, list[str]]:
@@ -66,7 +49,7 @@ def test_given_two_pages_when_reading_list_then_records_then_checkpoint_after_ea
 ) -> None:
     api.get(f"{BASE_URL}/transfers", json=list_page([transfer(1, at(-3)), transfer(2, at(-2))], "tok2"))
     api.get(f"{BASE_URL}/transfers", json=list_page([transfer(3, at(-1))], None))
-    items = _read(_session(), "transfers", Partition(None, {}), None)
+    items = read_all(quiet_session(), "transfers", Partition(None, {}), None)
     assert [i["id"] if isinstance(i, dict) else i for i in items] == [
         "trf_000001",
         "trf_000002",
@@ -83,7 +66,9 @@ def test_given_cursor_and_lookback_when_reading_then_since_is_cursor_minus_lookb
     api: responses.RequestsMock,
 ) -> None:
     api.get(f"{BASE_URL}/transfers", json=list_page([], None))
-    items = _read(_session(lookback_days=2), "transfers", Partition(None, {}), "2026-03-05T10:00:00+05:00")
+    items = read_all(
+        quiet_session(lookback_days=2), "transfers", Partition(None, {}), "2026-03-05T10:00:00+05:00"
+    )
     assert items == [Checkpoint("2026-03-05T10:00:00+05:00")]
     assert _query(_data_calls(api)[0])["since"] == ["2026-03-03T10:00:00+05:00"]
 
@@ -92,7 +77,7 @@ def test_given_lookback_rereads_older_records_when_checkpointing_then_never_move
     api: responses.RequestsMock,
 ) -> None:
     api.get(f"{BASE_URL}/transfers", json=list_page([transfer(1, at(-5)), transfer(2, at(-4))], None))
-    items = _read(_session(lookback_days=7), "transfers", Partition(None, {}), at(-1))
+    items = read_all(quiet_session(lookback_days=7), "transfers", Partition(None, {}), at(-1))
     assert items[-1] == Checkpoint(at(-1))
 
 
@@ -102,7 +87,7 @@ def test_given_equal_cursors_across_pages_when_reading_then_checkpoint_is_that_c
     same = at(-1)
     api.get(f"{BASE_URL}/transfers", json=list_page([transfer(1, same), transfer(2, same)], "t2"))
     api.get(f"{BASE_URL}/transfers", json=list_page([transfer(3, same)], None))
-    items = _read(_session(), "transfers", Partition(None, {}), None)
+    items = read_all(quiet_session(), "transfers", Partition(None, {}), None)
     records = [i for i in items if isinstance(i, dict)]
     assert len(records) == 3
     assert [i for i in items if isinstance(i, Checkpoint)] == [Checkpoint(same), Checkpoint(same)]
@@ -112,7 +97,7 @@ def test_given_future_cursor_when_reading_then_no_request_and_cursor_unchanged(
     api: responses.RequestsMock,
 ) -> None:
     future = at(3)
-    items = _read(_session(), "transfers", Partition(None, {}), future)
+    items = read_all(quiet_session(), "transfers", Partition(None, {}), future)
     assert items == [Checkpoint(future)]
     assert _data_calls(api) == []
 
@@ -121,7 +106,7 @@ def test_given_malformed_cursor_when_reading_then_state_error_names_stream(
     api: responses.RequestsMock,
 ) -> None:
     with pytest.raises(StateError, match="'transfers'"):
-        _read(_session(), "transfers", Partition(None, {}), "not a time")
+        read_all(quiet_session(), "transfers", Partition(None, {}), "not a time")
 
 
 def test_given_statement_stream_when_reading_then_posts_window_with_settlement_lag_and_pages(
@@ -130,8 +115,8 @@ def test_given_statement_stream_when_reading_then_posts_window_with_settlement_l
     api.post(f"{BASE_URL}/statement", json={"items": [card_transaction(1, at(-9))], "next_page": 2})
     api.post(f"{BASE_URL}/statement", json={"items": [card_transaction(2, at(-8))], "next_page": None})
     cursor = "2026-03-08T12:00:00+05:00"
-    session = _session(lookback_days=1, settlement_lag_days=7)
-    items = _read(session, "card_transactions", Partition("crd_A1", {"card_token": "crd_A1"}), cursor)
+    session = quiet_session(lookback_days=1, settlement_lag_days=7)
+    items = read_all(session, "card_transactions", Partition("crd_A1", {"card_token": "crd_A1"}), cursor)
     bodies = [orjson.loads(c.request.body) for c in _data_calls(api)]
     window = ("crd_A1", "2026-02-28T12:00:00+05:00", "2026-03-10T12:00:01+05:00")
     assert bodies == [statement_request(*window, page=1), statement_request(*window, page=2)]
@@ -140,7 +125,7 @@ def test_given_statement_stream_when_reading_then_posts_window_with_settlement_l
 
 def test_given_full_pan_in_api_answer_when_reading_then_record_is_masked(api: responses.RequestsMock) -> None:
     api.get(f"{BASE_URL}/transfers", json=list_page([transfer(1, at(-1), receiver_pan_masked=VALID_PAN)]))
-    items = _read(_session(), "transfers", Partition(None, {}), None)
+    items = read_all(quiet_session(), "transfers", Partition(None, {}), None)
     assert VALID_PAN not in str(items)
     assert items[0]["receiver_pan_masked"] == "860030******6312"
 
@@ -148,7 +133,7 @@ def test_given_full_pan_in_api_answer_when_reading_then_record_is_masked(api: re
 def test_given_bad_next_page_when_reading_then_payload_error(api: responses.RequestsMock) -> None:
     api.get(f"{BASE_URL}/transfers", json=list_page([], 17))
     with pytest.raises(PayloadError, match="next_page"):
-        _read(_session(), "transfers", Partition(None, {}), None)
+        read_all(quiet_session(), "transfers", Partition(None, {}), None)
 
 
 def test_given_answer_without_items_when_reading_then_payload_error_names_stream(
@@ -156,21 +141,21 @@ def test_given_answer_without_items_when_reading_then_payload_error_names_stream
 ) -> None:
     api.get(f"{BASE_URL}/transfers", json={"data": []})
     with pytest.raises(PayloadError, match="'transfers'"):
-        _read(_session(), "transfers", Partition(None, {}), None)
+        read_all(quiet_session(), "transfers", Partition(None, {}), None)
 
 
 def test_given_full_refresh_stream_when_reading_then_all_items_and_a_null_checkpoint(
     api: responses.RequestsMock,
 ) -> None:
     api.get(f"{BASE_URL}/cards", json=list_page([card("crd_A1"), card("crd_B2")]))
-    items = _read(_session(), "cards", Partition(None, {}), None)
+    items = read_all(quiet_session(), "cards", Partition(None, {}), None)
     assert [i["card_token"] for i in items[:2]] == ["crd_A1", "crd_B2"]
     assert items[2] == Checkpoint(None)
 
 
 def test_given_cards_when_listing_partitions_then_one_per_card_token(api: responses.RequestsMock) -> None:
     api.get(f"{BASE_URL}/cards", json=list_page([card("crd_A1"), card("crd_B2")]))
-    partitions = list(_session().partitions(get_stream("card_transactions")))
+    partitions = list(quiet_session().partitions(get_stream("card_transactions")))
     assert partitions == [
         Partition("crd_A1", {"card_token": "crd_A1"}),
         Partition("crd_B2", {"card_token": "crd_B2"}),
@@ -181,7 +166,7 @@ def test_given_two_card_streams_when_listing_partitions_then_cards_listed_once_p
     api: responses.RequestsMock,
 ) -> None:
     listing = api.get(f"{BASE_URL}/cards", json=list_page([card("crd_A1"), card("crd_B2")]))
-    session = _session()
+    session = quiet_session()
     transactions = list(session.partitions(get_stream("card_transactions")))
     statements = list(session.partitions(get_stream("statements")))
     assert [p.key for p in transactions] == [p.key for p in statements] == ["crd_A1", "crd_B2"]
@@ -192,7 +177,7 @@ def test_given_card_allow_list_when_listing_partitions_then_only_those_cards(
     api: responses.RequestsMock,
 ) -> None:
     api.get(f"{BASE_URL}/cards", json=list_page([card("crd_A1"), card("crd_B2")]))
-    partitions = list(_session(card_tokens=["crd_B2"]).partitions(get_stream("statements")))
+    partitions = list(quiet_session(card_tokens=["crd_B2"]).partitions(get_stream("statements")))
     assert [p.key for p in partitions] == ["crd_B2"]
 
 
@@ -201,7 +186,7 @@ def test_given_allow_listed_card_not_linked_when_listing_then_config_error_names
 ) -> None:
     api.get(f"{BASE_URL}/cards", json=list_page([card("crd_A1")]))
     with pytest.raises(ConfigError) as caught:
-        list(_session(card_tokens=["crd_Z9"]).partitions(get_stream("card_transactions")))
+        list(quiet_session(card_tokens=["crd_Z9"]).partitions(get_stream("card_transactions")))
     assert caught.value.field == "card_tokens"
     assert "crd_Z9" in str(caught.value)
 
@@ -212,7 +197,7 @@ def test_given_paged_loans_when_listing_schedule_partitions_then_every_loan_id(
     loan = {"updated_at": at(-1)}
     api.get(f"{BASE_URL}/microloan", json=list_page([{"id": "ln_1", **loan}], "p2"))
     api.get(f"{BASE_URL}/microloan", json=list_page([{"id": "ln_2", **loan}, {"id": "ln_1", **loan}], None))
-    partitions = list(_session().partitions(get_stream("microloan_schedules")))
+    partitions = list(quiet_session().partitions(get_stream("microloan_schedules")))
     assert partitions == [Partition("ln_1", {"loan_id": "ln_1"}), Partition("ln_2", {"loan_id": "ln_2"})]
 
 
@@ -220,17 +205,17 @@ def test_given_partitioned_stream_when_reading_then_parent_id_fills_the_path(
     api: responses.RequestsMock,
 ) -> None:
     api.get(f"{BASE_URL}/deposits/dep_1/operations", json=list_page([], None))
-    _read(_session(), "deposit_operations", Partition("dep_1", {"deposit_id": "dep_1"}), None)
+    read_all(quiet_session(), "deposit_operations", Partition("dep_1", {"deposit_id": "dep_1"}), None)
     assert urlsplit(_data_calls(api)[0].request.url).path.endswith("/deposits/dep_1/operations")
 
 
 def test_given_unpartitioned_stream_when_listing_partitions_then_single_none_partition() -> None:
-    assert list(_session().partitions(get_stream("transfers"))) == [Partition(None, {})]
+    assert list(quiet_session().partitions(get_stream("transfers"))) == [Partition(None, {})]
 
 
 def test_given_healthy_api_when_checking_then_refreshes_and_reads_cards(api: responses.RequestsMock) -> None:
     api.get(f"{BASE_URL}/cards", json=list_page([]))
-    _session().check()
+    quiet_session().check()
     assert [str(c.request.url).split("/")[-1] for c in api.calls] == ["refresh", "cards"]
 
 
@@ -238,21 +223,21 @@ def test_given_unreachable_host_when_checking_then_error_names_base_url() -> Non
     with responses.RequestsMock() as mock:
         mock.post(REFRESH_URL, body=requests.ConnectTimeout("connect timeout"))
         with pytest.raises(ConnectionFailed, match=r"127\.0\.0\.1:8765/api/v1/trastpay"):
-            _session().check()
+            quiet_session().check()
 
 
 def test_given_wrong_device_when_checking_then_auth_error_names_device_id() -> None:
     with responses.RequestsMock() as mock:
         mock.post(REFRESH_URL, status=401, json=problem(401, "device-mismatch"))
         with pytest.raises(AuthError, match="device_id"):
-            _session().check()
+            quiet_session().check()
 
 
 def test_given_revoked_family_when_checking_then_reauth_required_says_log_in_again() -> None:
     with responses.RequestsMock() as mock:
         mock.post(REFRESH_URL, status=401, json=problem(401, "refresh-token-reused"))
         with pytest.raises(ReauthRequired, match="trastpay auth login"):
-            _session().check()
+            quiet_session().check()
 
 
 def test_given_server_date_ahead_of_local_clock_when_reading_then_cursor_is_not_treated_as_future() -> None:
@@ -260,7 +245,7 @@ def test_given_server_date_ahead_of_local_clock_when_reading_then_cursor_is_not_
         mock.post(REFRESH_URL, json=token_answer(1), headers={"Date": "Sat, 14 Mar 2026 07:00:00 GMT"})
         mock.get(f"{BASE_URL}/transfers", json=list_page([], None))
         cursor = at(2)  # after the local clock (NOW) but before the server's 12:00 Tashkent, Mar 14
-        items = _read(_session(), "transfers", Partition(None, {}), cursor)
+        items = read_all(quiet_session(), "transfers", Partition(None, {}), cursor)
         assert items == [Checkpoint(cursor)]
         assert len(mock.calls) == 2
 
@@ -269,7 +254,7 @@ def test_given_card_allow_list_when_reading_cards_then_only_allowed_cards(
     api: responses.RequestsMock,
 ) -> None:
     api.get(f"{BASE_URL}/cards", json=list_page([card("crd_A1"), card("crd_B2")]))
-    items = _read(_session(card_tokens=["crd_B2"]), "cards", Partition(None, {}), None)
+    items = read_all(quiet_session(card_tokens=["crd_B2"]), "cards", Partition(None, {}), None)
     assert [i["card_token"] for i in items if isinstance(i, dict)] == ["crd_B2"]
 
 
@@ -301,7 +286,7 @@ def test_given_partitions_read_in_parallel_when_syncing_then_one_login_and_every
         f"{BASE_URL}/statement",
         json={"items": [card_transaction(1, at(-1))], "next_page": None},
     )
-    session = _session(max_concurrency=4, requests_per_second=1000)
+    session = quiet_session(max_concurrency=4, requests_per_second=1000)
     stream = get_stream("card_transactions")
     partitions = list(session.partitions(stream))
 
@@ -337,13 +322,13 @@ def test_given_a_one_partition_plan_when_reading_then_its_pages_come_from_a_read
     partition = Partition("crd_A1", {"card_token": "crd_A1"})
     stream = get_stream("card_transactions")
     fetched_by = _paged_statement(api, pages=3)
-    inline = _session(max_concurrency=1)
+    inline = quiet_session(max_concurrency=1)
     inline.read_ahead(stream, [(partition, None)])
     expected = list(inline.read(stream, partition, None))
     assert fetched_by == ["MainThread"] * 3  # max_concurrency 1: no thread
 
     fetched_by.clear()
-    session = _session(max_concurrency=2)
+    session = quiet_session(max_concurrency=2)
     session.read_ahead(stream, [(partition, None)])
     items = list(session.read(stream, partition, None))
     assert items == expected
@@ -367,7 +352,7 @@ def test_given_a_re_read_that_moves_no_cursor_when_reading_then_every_so_many_re
             ),
         )
 
-    items = _read(_session(), "transfers", Partition(None, {}), saved)
+    items = read_all(quiet_session(), "transfers", Partition(None, {}), saved)
 
     checkpoints = [i for i in items if isinstance(i, Checkpoint)]
     # 2 records, then 4 (forced, counter restarts), then 2, then 4 (forced again)
@@ -387,7 +372,7 @@ def test_given_a_cursor_that_moves_when_reading_then_the_forced_count_restarts(
     api.get(f"{BASE_URL}/transfers", json=list_page([transfer(3, at(-2)), transfer(4, at(-2))], "p2"))
     api.get(f"{BASE_URL}/transfers", json=list_page([transfer(5, at(-2))], None))
 
-    items = _read(_session(), "transfers", Partition(None, {}), None)
+    items = read_all(quiet_session(), "transfers", Partition(None, {}), None)
 
     checkpoints = [i for i in items if isinstance(i, Checkpoint)]
     assert checkpoints == [Checkpoint(at(-3)), Checkpoint(at(-2)), Checkpoint(at(-2))]
@@ -400,4 +385,4 @@ def test_given_a_malformed_posted_at_when_reading_card_operations_then_a_payload
     record["posted_at"] = "yesterday"
     api.post(f"{BASE_URL}/statement", json={"items": [record], "next_page": None})
     with pytest.raises(PayloadError, match=r"partition crd_A1\): field 'posted_at' or 'reversed_at'"):
-        _read(_session(), "card_transactions", Partition("crd_A1", {"card_token": "crd_A1"}), None)
+        read_all(quiet_session(), "card_transactions", Partition("crd_A1", {"card_token": "crd_A1"}), None)
