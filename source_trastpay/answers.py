@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 import orjson
 
-from source_trastpay.protocol import LogLines, SecretRegistry
+from source_trastpay.protocol import UNEXPECTED, LogLines, SecretRegistry, error_message
 from source_trastpay.spec import connection_specification, specification_document
 from source_trastpay.wording import internal_message, user_message
 
@@ -50,7 +50,6 @@ __all__ = ["CDK_INTERNAL_KEYS", "Answers", "Delegate", "catalog_document", "stre
 CDK_INTERNAL_KEYS: frozenset[str] = frozenset({"_limit", "_page_size"})
 """Config keys the CDK takes for itself (its test-only InternalConfig); such a config goes to the CDK path."""
 
-UNEXPECTED = "Something went wrong in the connector. See the logs for more details."
 """The CDK's user-facing message of a TRACE for an exception it did not expect."""
 
 
@@ -88,10 +87,6 @@ def catalog_document() -> dict[str, Any]:
             for stream in EMITTED_STREAMS
         ]
     }
-
-
-def _now_millis() -> int:
-    return time.time_ns() // 1_000_000
 
 
 class Answers:
@@ -166,18 +161,7 @@ class Answers:
         error = self._config_error(config)
         if error is not None:
             self.write(
-                {
-                    "type": "TRACE",
-                    "trace": {
-                        "type": "ERROR",
-                        "emitted_at": _now_millis(),
-                        "error": {
-                            "message": hide(user_message(error)),
-                            "internal_message": hide(internal_message(error)),
-                            "failure_type": "config_error",
-                        },
-                    },
-                }
+                error_message(user_message(error), internal_message(error), None, "config_error", hide=hide)
             )
             return 1
         self.write({"type": "CATALOG", "catalog": catalog_document()})
@@ -188,21 +172,7 @@ class Answers:
         hide = self._secrets or (lambda value: value)
         stack = "".join(traceback.TracebackException.from_exception(error).format())
         self.log("FATAL", f"{error}\n{stack.rstrip()}")
-        self.write(
-            {
-                "type": "TRACE",
-                "trace": {
-                    "type": "ERROR",
-                    "emitted_at": _now_millis(),
-                    "error": {
-                        "message": UNEXPECTED,
-                        "internal_message": hide(str(error)),
-                        "stack_trace": hide(stack),
-                        "failure_type": "system_error",
-                    },
-                },
-            }
-        )
+        self.write(error_message(UNEXPECTED, str(error), stack, "system_error", hide=hide))
         return 1
 
     # pieces

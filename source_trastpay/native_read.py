@@ -36,6 +36,7 @@ from source_trastpay.live_config import LiveConfig
 from source_trastpay.native_inputs import ConfiguredStream, ReadInputs, load_inputs, read_request
 from source_trastpay.protocol import (
     SECRETS,
+    UNEXPECTED,
     LogLines,
     Writer,
     control_line,
@@ -54,7 +55,6 @@ __all__ = ["SOURCE_NAME", "answer_read"]
 SOURCE_NAME = "SourceTrastpay"
 """The name the CDK path logs the source by (its class name)."""
 
-UNEXPECTED = "Something went wrong in the connector. See the logs for more details."
 _FAILURE_TYPES = ("config_error", "transient_error", "system_error")
 
 

@@ -23,16 +23,22 @@ import orjson
 
 __all__ = [
     "SECRETS",
+    "UNEXPECTED",
     "LogLines",
     "SecretRegistry",
     "Writer",
     "control_line",
     "error_line",
+    "error_message",
     "log_line",
     "record_lines",
     "state_line",
     "status_line",
 ]
+
+
+UNEXPECTED = "Something went wrong in the connector. See the logs for more details."
+"""The user-facing message of a system error, as the CDK writes it (details go to the log)."""
 
 
 def _secret_paths(schema: Any, path: tuple[str, ...] = ()) -> Iterable[tuple[str, ...]]:
@@ -124,6 +130,29 @@ def state_line(name: str, stream_state: Mapping[str, Any], record_count: int) ->
     )
 
 
+def error_message(
+    message: str,
+    internal_message: str | None,
+    stack_trace: str | None,
+    failure_type: str,
+    stream: str | None = None,
+    hide: Callable[[str], str] = SECRETS,
+) -> dict[str, Any]:
+    """An ERROR TRACE message; every text field filtered by ``hide``, absent fields left out."""
+    error: dict[str, Any] = {"message": hide(message)}
+    if internal_message is not None:
+        error["internal_message"] = hide(internal_message)
+    if stack_trace is not None:
+        error["stack_trace"] = hide(stack_trace)
+    error["failure_type"] = failure_type
+    if stream is not None:
+        error["stream_descriptor"] = {"name": stream}
+    return {
+        "type": "TRACE",
+        "trace": {"type": "ERROR", "emitted_at": time.time_ns() // 1_000_000, "error": error},
+    }
+
+
 def error_line(
     message: str,
     internal_message: str | None,
@@ -131,21 +160,8 @@ def error_line(
     failure_type: str,
     stream: str | None = None,
 ) -> bytes:
-    """An ERROR TRACE; every text field filtered by :data:`SECRETS`, absent fields left out."""
-    error: dict[str, Any] = {"message": SECRETS(message)}
-    if internal_message is not None:
-        error["internal_message"] = SECRETS(internal_message)
-    if stack_trace is not None:
-        error["stack_trace"] = SECRETS(stack_trace)
-    error["failure_type"] = failure_type
-    if stream is not None:
-        error["stream_descriptor"] = {"name": stream}
-    return _dumps(
-        {
-            "type": "TRACE",
-            "trace": {"type": "ERROR", "emitted_at": time.time_ns() // 1_000_000, "error": error},
-        }
-    )
+    """:func:`error_message` filtered by :data:`SECRETS`, as one line."""
+    return _dumps(error_message(message, internal_message, stack_trace, failure_type, stream))
 
 
 def control_line(config: Mapping[str, Any]) -> bytes:
