@@ -186,3 +186,10 @@ def test_given_the_read_when_tokens_expire_every_two_pages_then_refresh_tokens_r
     store = json.loads((runs.commands[("read", "singer")].job.workdir / "tokens.json").read_text() or "{}")
     assert len(published) >= 2, "the Airbyte read should have published several rotated tokens"
     assert store, "the Singer read should have stored its rotated token"
+
+
+def test_given_an_all_digit_request_hash_in_an_audit_line_when_scanned_then_it_is_no_card_number() -> None:
+    """The scanner knows the audit line's 16-hex-digit hash, and still finds a card number beside it."""
+    hashed = '{"event":"api_call","request_hash":"4111111111111111","attempt":1}'
+    assert find_pans(hashed) == []
+    assert find_pans(hashed + ' "note":"4111111111111111"') == ["4111111111111111"]
